@@ -1,0 +1,261 @@
+"""Object keys from untrusted filenames: sanitising, naming policies and folder templates.
+
+The S3 key never comes from the raw filename. ``sanitize_filename`` reduces any name to one
+safe path segment, and ``build_key`` joins it with a folder and a date template under a
+naming strategy::
+
+    >>> policy = NamingPolicy(strategy="uuid", preserve_filename=False, folder_structure="uploads")
+    >>> build_key("photo.JPG", policy=policy, uuid_value=UUID(int=1))
+    'uploads/00000000-0000-0000-0000-000000000001.jpg'
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from s3files._errors import ConfigurationError, InvalidFilenameError, InvalidKeyError
+
+__all__ = [
+    "FOLDER_PLACEHOLDERS",
+    "NamingPolicy",
+    "NamingStrategy",
+    "build_key",
+    "file_extension",
+    "render_folder_template",
+    "sanitize_filename",
+    "sanitize_folder",
+    "validate_key",
+]
+
+NamingStrategy = Literal["uuid", "timestamp", "original"]
+FOLDER_PLACEHOLDERS = frozenset({"year", "month", "day", "hour"})
+
+MAX_FILENAME_BYTES = 200
+MAX_FOLDER_DEPTH = 16
+MAX_KEY_BYTES = 1024
+_MAX_EXTENSION_LENGTH = 16
+# Characters kept besides letters, digits and spaces; everything else becomes "_".
+_SAFE_PUNCTUATION = frozenset("-_.()+,=@~[]")
+# Unicode categories dropped outright: controls, format (bidi overrides, zero-width),
+# surrogates, private use, unassigned.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+
+def _clean_segment(text: str) -> str:
+    """Reduce text to characters that are safe in one key segment; may return ''."""
+    text = unicodedata.normalize("NFKC", text)
+    kept: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _DROPPED_CATEGORIES:
+            continue
+        if char.isalnum() or char in _SAFE_PUNCTUATION:
+            kept.append(char)
+        elif char.isspace():
+            kept.append(" ")
+        else:
+            kept.append("_")
+    cleaned = " ".join("".join(kept).split())
+    cleaned = cleaned.strip(" .")
+    if cleaned.split(".")[0].lower() in _WINDOWS_RESERVED:
+        cleaned = f"_{cleaned}"
+    return cleaned
+
+
+def _truncate_utf8(text: str, max_bytes: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def file_extension(filename: str) -> str:
+    """The lower-case extension without the dot ('' when there is none or it looks bogus)."""
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem or not ext or len(ext) > _MAX_EXTENSION_LENGTH:
+        return ""
+    if not ext.isascii() or not ext.isalnum():
+        return ""
+    return ext.lower()
+
+
+def sanitize_filename(filename: str, *, max_bytes: int = MAX_FILENAME_BYTES) -> str:
+    """One safe path segment from an untrusted filename.
+
+    Keeps only the last path component (``/`` and ``\\`` both count), normalises Unicode
+    (NFKC), drops control, bidi and zero-width characters, replaces other punctuation with
+    ``_``, strips leading and trailing dots and spaces, and limits the length to
+    ``max_bytes`` of UTF-8 while keeping the extension.
+
+    >>> sanitize_filename("../../etc/pass\\u202ewd.txt")
+    'passwd.txt'
+    """
+    if not isinstance(filename, str):
+        raise InvalidFilenameError("filename must be a string", reason="invalid_filename")
+    last = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _clean_segment(last)
+    if not cleaned or set(cleaned) <= {"_", ".", " "}:
+        raise InvalidFilenameError(
+            f"filename {filename[:80]!r} has no usable characters after sanitising",
+            reason="invalid_filename",
+        )
+    ext = file_extension(cleaned)
+    suffix = cleaned[-len(ext) - 1 :] if ext else ""
+    stem = cleaned[: len(cleaned) - len(suffix)] if suffix else cleaned
+    stem = _truncate_utf8(stem, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
+    return f"{stem or '_'}{suffix}"
+
+
+def sanitize_folder(folder: str | None) -> str:
+    """A safe folder path ('a/b/c', no leading or trailing slash) from untrusted input.
+
+    Each segment is cleaned like a filename; empty segments are dropped; ``.`` and ``..``
+    are refused rather than silently resolved, since they always mean a mistake or an attack.
+    """
+    if not folder:
+        return ""
+    if not isinstance(folder, str):
+        raise InvalidKeyError("folder must be a string", reason="invalid_folder")
+    segments = []
+    for raw in folder.replace("\\", "/").split("/"):
+        stripped = raw.strip()
+        if stripped in {".", ".."}:
+            raise InvalidKeyError(
+                f"folder {folder[:80]!r} contains a '{stripped}' segment", reason="invalid_folder"
+            )
+        cleaned = _clean_segment(raw)
+        if cleaned:
+            segments.append(_truncate_utf8(cleaned, MAX_FILENAME_BYTES))
+    if len(segments) > MAX_FOLDER_DEPTH:
+        raise InvalidKeyError(
+            f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels", reason="invalid_folder"
+        )
+    return "/".join(segments)
+
+
+def validate_key(key: str) -> str:
+    """Check a caller-supplied object key; return it unchanged or raise ``InvalidKeyError``.
+
+    Keys are relative, '/'-separated, at most 1024 bytes, without empty, '.' or '..'
+    segments and without control characters, so that every store (including the local disk)
+    maps them to a place inside its root.
+    """
+    if not isinstance(key, str) or not key:
+        raise InvalidKeyError("key must be a non-empty string", reason="invalid_key")
+    if len(key.encode("utf-8", errors="surrogatepass")) > MAX_KEY_BYTES:
+        raise InvalidKeyError(f"key is longer than {MAX_KEY_BYTES} bytes", reason="invalid_key")
+    if key.startswith("/") or key.endswith("/"):
+        raise InvalidKeyError("key must not start or end with '/'", key=key, reason="invalid_key")
+    for char in key:
+        if unicodedata.category(char) in {"Cc", "Cs"}:
+            raise InvalidKeyError(
+                "key contains a control character", key=repr(key), reason="invalid_key"
+            )
+    for segment in key.split("/"):
+        if segment in {"", ".", ".."}:
+            raise InvalidKeyError(
+                f"key contains an empty, '.' or '..' segment: {key[:200]!r}", reason="invalid_key"
+            )
+    return key
+
+
+def validate_folder_template(template: str) -> str:
+    """Refuse folder templates with placeholders other than {year} {month} {day} {hour}."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise ConfigurationError(f"S3_FOLDER_STRUCTURE: {exc}") from exc
+    unknown = fields - FOLDER_PLACEHOLDERS
+    if unknown:
+        raise ConfigurationError(
+            f"S3_FOLDER_STRUCTURE: unknown placeholder(s) {sorted(unknown)}; "
+            f"use {{year}}, {{month}}, {{day}} or {{hour}}"
+        )
+    return template
+
+
+def render_folder_template(template: str, now: datetime) -> str:
+    """'{year}/{month}/{day}' → '2025/01/15' (zero-padded, UTC unless ``now`` says otherwise)."""
+    if not template:
+        return ""
+    validate_folder_template(template)
+    rendered = template.format(
+        year=f"{now.year:04d}",
+        month=f"{now.month:02d}",
+        day=f"{now.day:02d}",
+        hour=f"{now.hour:02d}",
+    )
+    return sanitize_folder(rendered)
+
+
+@dataclass(frozen=True, slots=True)
+class NamingPolicy:
+    """How ``build_key`` names a stored file.
+
+    strategy
+        ``uuid``: ``<uuid4>_<name>`` (or ``<uuid4><.ext>`` without ``preserve_filename``);
+        ``timestamp``: ``<YYYYmmdd_HHMMSS>_<name>``; ``original``: the sanitised name alone
+        (no uniqueness: an upload may replace an earlier one).
+    preserve_filename
+        Keep the sanitised original name in the key.
+    folder_structure
+        A template such as ``{year}/{month}/{day}``; '' for none.
+    """
+
+    strategy: NamingStrategy = "uuid"
+    preserve_filename: bool = True
+    folder_structure: str = "{year}/{month}/{day}"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in ("uuid", "timestamp", "original"):
+            raise ConfigurationError(
+                f"S3_NAMING_STRATEGY: {self.strategy!r} is not one of uuid, timestamp, original"
+            )
+        validate_folder_template(self.folder_structure)
+
+
+def build_key(
+    filename: str,
+    *,
+    policy: NamingPolicy,
+    folder: str | None = None,
+    now: datetime | None = None,
+    uuid_value: UUID | None = None,
+) -> str:
+    """The object key for an upload: ``<folder>/<rendered template>/<name>``."""
+    safe_name = sanitize_filename(filename)
+    ext = file_extension(safe_name)
+    moment = now or datetime.now(UTC)
+    if policy.strategy == "uuid":
+        unique = str(uuid_value or uuid.uuid4())
+        name = (
+            f"{unique}_{safe_name}"
+            if policy.preserve_filename
+            else unique + (f".{ext}" if ext else "")
+        )
+    elif policy.strategy == "timestamp":
+        stamp = moment.strftime("%Y%m%d_%H%M%S")
+        name = (
+            f"{stamp}_{safe_name}"
+            if policy.preserve_filename
+            else stamp + (f".{ext}" if ext else "")
+        )
+    else:
+        name = safe_name
+    parts = [
+        sanitize_folder(folder),
+        render_folder_template(policy.folder_structure, moment),
+        name,
+    ]
+    return validate_key("/".join(part for part in parts if part))

@@ -1,0 +1,599 @@
+"""FileStore and AsyncFileStore: validated, streaming file management over any store.
+
+The twins have the same method names. ``FileStore`` does the work; ``AsyncFileStore``
+runs each blocking step on a worker thread (``anyio.to_thread``), so the event loop is never
+blocked, and pulls async sources chunk by chunk from the loop: one implementation, two faces.
+
+    >>> files = FileStore.from_url("file:///tmp/s3files-demo")
+    >>> stored = files.upload(b"hello", filename="hello.txt")
+    >>> files.download(stored.key)
+    b'hello'
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, ParamSpec, Self, TypeVar
+from urllib.parse import quote
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+
+from s3files._config import Settings, StorageLocation, load_settings
+from s3files._errors import InvalidInputError, ObjectNotFoundError
+from s3files._models import (
+    STORAGE_CLASSES,
+    Encryption,
+    ListPage,
+    ObjectInfo,
+    PresignedURL,
+    PutOptions,
+    StoredFile,
+    encode_metadata,
+)
+from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
+from s3files.signing import Credentials, LocalURLSigner
+from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
+from s3files.stores.local import LocalStore
+from s3files.stores.s3 import S3Store
+from s3files.validation import UploadPolicy, UploadValidator
+
+__all__ = ["AsyncFileStore", "FileStore", "UploadSource", "content_disposition", "open_store"]
+
+UploadSource = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | Iterable[bytes]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """``attachment; filename="report.pdf"; filename*=UTF-8''report.pdf`` (RFC 6266/5987)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    ascii_name = ascii_name.replace("\\", "_").replace('"', "_")
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _iter_source(source: UploadSource, chunk_size: int) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        view = memoryview(source)
+        for start in range(0, len(view), chunk_size):
+            yield bytes(view[start : start + chunk_size])
+    elif isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            while chunk := handle.read(chunk_size):
+                yield chunk
+    elif hasattr(source, "read"):
+        while chunk := source.read(chunk_size):
+            yield chunk
+    else:
+        for chunk in source:
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise InvalidInputError("upload source must yield bytes", reason="invalid_source")
+            yield bytes(chunk)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name (S3 or local disk)."""
+    location: StorageLocation = settings.storage_location()
+    if location.scheme == "s3":
+        assert location.bucket is not None
+        credentials = None
+        if settings.aws_access_key_id and settings.aws_secret_access_key:
+            credentials = Credentials(
+                settings.aws_access_key_id,
+                settings.aws_secret_access_key.get_secret_value(),
+                settings.aws_session_token.get_secret_value()
+                if settings.aws_session_token
+                else None,
+            )
+        return S3Store(
+            location.bucket,
+            prefix=location.prefix,
+            region=settings.region,
+            endpoint_url=settings.s3_endpoint_url,
+            credentials=credentials,
+            profile=settings.aws_profile if credentials is None else None,
+            addressing_style=settings.s3_addressing_style,
+        )
+    assert location.path is not None
+    return LocalStore(location.path, signer=_local_signer(settings))
+
+
+def _local_signer(settings: Settings) -> LocalURLSigner:
+    if settings.signing_key is not None:
+        secret = settings.signing_key.get_secret_value().encode()
+    else:
+        key_file = settings.data_dir / "signing.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(os.urandom(32).hex())
+        secret = key_file.read_text().strip().encode()
+    return LocalURLSigner(secret, settings.public_base_url)
+
+
+class FileStore:
+    """Upload, download, list, copy, delete and presign files on one store.
+
+    Every upload is validated while it streams (size, extension, sniffed MIME type) and
+    named by the naming policy; the raw filename never becomes the key.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: UploadPolicy | None = None,
+        naming: NamingPolicy | None = None,
+        encryption: Encryption | None = None,
+        kms_key_id: str | None = None,
+        upload_url_expiry: int = 3600,
+        download_url_expiry: int = 300,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        self.store = store
+        self.policy = policy or UploadPolicy()
+        self.naming = naming or NamingPolicy()
+        self.encryption: Encryption | None = encryption
+        self.kms_key_id = kms_key_id
+        self.upload_url_expiry = upload_url_expiry
+        self.download_url_expiry = download_url_expiry
+        self.chunk_size = chunk_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Self:
+        """A FileStore configured entirely from ``Settings`` (environment and ``.env``)."""
+        settings = settings or load_settings()
+        encryption: Encryption | None = None
+        if settings.s3_kms_key_id:
+            encryption = "aws:kms"
+        elif settings.s3_encrypt_at_rest:
+            encryption = "AES256"
+        return cls(
+            open_store(settings),
+            policy=settings.upload_policy(),
+            naming=settings.naming_policy(),
+            encryption=encryption,
+            kms_key_id=settings.s3_kms_key_id,
+            upload_url_expiry=settings.s3_presigned_url_expiry,
+            download_url_expiry=settings.s3_download_url_expiry,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """``FileStore.from_url("s3://bucket/prefix")`` or ``("file:///srv/files")``;
+        other settings come from the environment, ``options`` override them."""
+        return cls.from_settings(load_settings(storage_url=url, **options))
+
+    def __repr__(self) -> str:
+        return f"FileStore({self.store!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # Upload ------------------------------------------------------------------------
+
+    def _put_options(
+        self,
+        *,
+        content_type: str,
+        filename: str,
+        metadata: Mapping[str, Any] | None,
+        tags: Mapping[str, str] | None,
+        encryption: Encryption | None,
+        kms_key_id: str | None,
+        storage_class: str | None,
+        disposition: str | None,
+    ) -> PutOptions:
+        if storage_class is not None and storage_class not in STORAGE_CLASSES:
+            raise InvalidInputError(
+                f"unknown storage class {storage_class!r}; one of {sorted(STORAGE_CLASSES)}",
+                reason="invalid_storage_class",
+            )
+        if encryption not in (None, "AES256", "aws:kms"):
+            raise InvalidInputError(
+                f"encryption must be AES256 or aws:kms, not {encryption!r}",
+                reason="invalid_encryption",
+            )
+        for tag_key, tag_value in (tags or {}).items():
+            if not isinstance(tag_key, str) or not isinstance(tag_value, str) or not tag_key:
+                raise InvalidInputError("tags must map strings to strings", reason="invalid_tags")
+        chosen_encryption = encryption or self.encryption
+        return PutOptions(
+            content_type=content_type,
+            content_disposition=disposition or content_disposition("attachment", filename),
+            metadata=encode_metadata(metadata),
+            tags=dict(tags or {}),
+            encryption=chosen_encryption,
+            kms_key_id=kms_key_id or (self.kms_key_id if chosen_encryption == "aws:kms" else None),
+            storage_class=storage_class,
+        )
+
+    def upload(
+        self,
+        data: UploadSource,
+        *,
+        filename: str | None = None,
+        folder: str | None = None,
+        key: str | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        encryption: Encryption | None = None,
+        kms_key_id: str | None = None,
+        storage_class: str | None = None,
+        content_disposition: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """Validate and store ``data`` (bytes, a path, a binary file or an iterator of bytes).
+
+        The key is built from ``filename`` by the naming policy (or is ``key`` itself);
+        ``content_type`` is only a claim, checked against the type sniffed from the content.
+        Raises ``FileTooLargeError``, ``UnsupportedFileTypeError``, ``EmptyFileError`` ... and
+        then leaves nothing in the store.
+        """
+        if filename is None and isinstance(data, str | os.PathLike):
+            filename = Path(data).name
+        if not filename:
+            raise InvalidInputError("a filename is required", reason="filename_required")
+        safe_name = sanitize_filename(filename)
+        target_key = (
+            validate_key(key) if key else build_key(safe_name, policy=self.naming, folder=folder)
+        )
+        options = self._put_options(
+            content_type="application/octet-stream",
+            filename=safe_name,
+            metadata=metadata,
+            tags=tags,
+            encryption=encryption,
+            kms_key_id=kms_key_id,
+            storage_class=storage_class,
+            disposition=content_disposition,
+        )
+        validator = UploadValidator(
+            self.policy,
+            filename=safe_name,
+            claimed_type=content_type,
+            expected_sha256=expected_sha256,
+        )
+        pending: list[bytes] = []
+        writer: ObjectWriter | None = None
+        try:
+            for chunk in _iter_source(data, self.chunk_size):
+                validator.feed(chunk)
+                if writer is None:
+                    pending.append(chunk)
+                    if not validator.sniffed:
+                        continue
+                    options = replace(options, content_type=validator.content_type or "")
+                    writer = self.store.open_writer(target_key, options)
+                    chunk = b"".join(pending)
+                    pending = []
+                writer.write(chunk)
+            result = validator.finish()
+            if writer is None:
+                options = replace(options, content_type=result.content_type)
+                writer = self.store.open_writer(target_key, options)
+                writer.write(b"".join(pending))
+            etag = writer.commit()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        return StoredFile(
+            key=target_key,
+            size=result.size,
+            sha256=result.sha256,
+            content_type=result.content_type,
+            etag=etag,
+            original_filename=safe_name,
+            bucket=self.store.bucket,
+            metadata=dict(metadata or {}),
+            tags=dict(options.tags),
+            storage_class=options.storage_class or "STANDARD",
+            encryption=options.encryption,
+        )
+
+    # Read ---------------------------------------------------------------------------
+
+    def head(self, key: str) -> ObjectInfo:
+        """Size, type, last modified, ETag, user metadata, storage class of one object."""
+        return self.store.head(validate_key(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.store.head(validate_key(key))
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def iter_bytes(
+        self,
+        key: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        chunk_size: int | None = None,
+    ) -> Iterator[bytes]:
+        """Stream an object (or ``length`` bytes from ``offset``) in chunks."""
+        if offset < 0 or (length is not None and length < 1):
+            raise InvalidInputError(
+                "offset must be >= 0 and length >= 1", reason="invalid_range", key=key
+            )
+        return self.store.iter_bytes(
+            validate_key(key),
+            offset=offset,
+            length=length,
+            chunk_size=chunk_size or self.chunk_size,
+        )
+
+    def download(self, key: str, *, offset: int = 0, length: int | None = None) -> bytes:
+        """The object's bytes in memory; use ``iter_bytes`` or ``download_file`` for big ones."""
+        return b"".join(self.iter_bytes(key, offset=offset, length=length))
+
+    def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
+        """Stream an object into a file (written beside it, renamed into place); bytes written."""
+        target = Path(path)
+        partial_path = target.with_name(f".{target.name}.part")
+        written = 0
+        try:
+            with partial_path.open("wb") as handle:
+                for chunk in self.iter_bytes(key):
+                    handle.write(chunk)
+                    written += len(chunk)
+            partial_path.replace(target)
+        finally:
+            partial_path.unlink(missing_ok=True)
+        return written
+
+    def get_tags(self, key: str) -> dict[str, str]:
+        return self.store.get_tags(validate_key(key))
+
+    def list(
+        self, prefix: str = "", *, page_size: int = 1000, token: str | None = None
+    ) -> ListPage:
+        """One page of objects whose keys start with ``prefix``."""
+        return self.store.list_page(prefix, page_size=page_size, token=token)
+
+    def iter_objects(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix``, page by page, in constant memory."""
+        token: str | None = None
+        while True:
+            page = self.store.list_page(prefix, page_size=page_size, token=token)
+            yield from page.items
+            if not page.next_token:
+                return
+            token = page.next_token
+
+    def search(self, prefix: str, *, limit: int = 100) -> builtins.list[ObjectInfo]:
+        """Objects whose keys start with ``prefix`` (at most ``limit``)."""
+        found: builtins.list[ObjectInfo] = []
+        for info in self.iter_objects(prefix, page_size=min(limit, 1000)):
+            found.append(info)
+            if len(found) >= limit:
+                break
+        return found
+
+    # Change -------------------------------------------------------------------------
+
+    def copy(
+        self,
+        source_key: str,
+        *,
+        dest_key: str | None = None,
+        folder: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ObjectInfo:
+        """Copy to ``dest_key``, or to ``folder`` under the same file name; ``metadata``
+        replaces the user metadata."""
+        validate_key(source_key)
+        if dest_key is None:
+            if folder is None:
+                raise InvalidInputError("copy needs dest_key or folder", reason="copy_target")
+            name = source_key.rsplit("/", 1)[-1]
+            safe_folder = sanitize_folder(folder)
+            dest_key = f"{safe_folder}/{name}" if safe_folder else name
+        validate_key(dest_key)
+        if dest_key == source_key and metadata is None:
+            raise InvalidInputError("copy onto itself changes nothing", reason="copy_target")
+        encoded = encode_metadata(metadata) if metadata is not None else None
+        return self.store.copy(source_key, dest_key, metadata=encoded)
+
+    def delete(self, key: str) -> None:
+        """Remove an object; deleting a missing object is not an error."""
+        self.store.delete(validate_key(key))
+
+    # URLs ---------------------------------------------------------------------------
+
+    def presign_download(
+        self,
+        key: str,
+        *,
+        expires_in: int | None = None,
+        force_download: bool = False,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> PresignedURL:
+        """A short-lived GET URL; ``force_download`` makes browsers save it as ``filename``."""
+        validate_key(key)
+        overrides: dict[str, str] = {}
+        if force_download or filename:
+            name = sanitize_filename(filename or key.rsplit("/", 1)[-1])
+            kind = "attachment" if force_download else "inline"
+            overrides["content-disposition"] = content_disposition(kind, name)
+        if content_type:
+            overrides["content-type"] = content_type
+        return self.store.presign(
+            "GET",
+            key,
+            expires_in=self._expiry(expires_in, self.download_url_expiry),
+            response_headers=overrides,
+        )
+
+    def presign_upload(
+        self, key: str, *, content_type: str, expires_in: int | None = None
+    ) -> PresignedURL:
+        """A short-lived PUT URL; the client must send exactly this ``Content-Type``."""
+        return self.store.presign(
+            "PUT",
+            validate_key(key),
+            expires_in=self._expiry(expires_in, self.upload_url_expiry),
+            content_type=content_type,
+        )
+
+    @staticmethod
+    def _expiry(requested: int | None, default: int) -> int:
+        value = default if requested is None else requested
+        if not 1 <= value <= 604800:
+            raise InvalidInputError(
+                "expiry must be between 1 second and 7 days", reason="invalid_expiry"
+            )
+        return value
+
+    def public_url(self, key: str) -> str:
+        return self.store.public_url(validate_key(key))
+
+
+class AsyncFileStore:
+    """The async twin of ``FileStore``: same methods, awaited; never blocks the event loop."""
+
+    def __init__(self, files: FileStore, *, limiter: anyio.CapacityLimiter | None = None) -> None:
+        self.sync = files
+        self._limiter = limiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Self:
+        return cls(FileStore.from_settings(settings))
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        return cls(FileStore.from_url(url, **options))
+
+    @property
+    def store(self) -> Store:
+        return self.sync.store
+
+    async def _run(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._run(self.sync.close)
+
+    async def upload(self, data: UploadSource | AsyncIterable[bytes], **options: Any) -> StoredFile:
+        """``FileStore.upload``; ``data`` may also be an async iterator of bytes."""
+        if isinstance(data, AsyncIterable):
+            source: UploadSource = _from_async(data)
+        else:
+            source = data
+        return await self._run(self.sync.upload, source, **options)
+
+    async def head(self, key: str) -> ObjectInfo:
+        return await self._run(self.sync.head, key)
+
+    async def exists(self, key: str) -> bool:
+        return await self._run(self.sync.exists, key)
+
+    async def download(self, key: str, *, offset: int = 0, length: int | None = None) -> bytes:
+        return await self._run(self.sync.download, key, offset=offset, length=length)
+
+    async def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
+        return await self._run(self.sync.download_file, key, path)
+
+    async def iter_bytes(
+        self,
+        key: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        chunk_size: int | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream an object; each chunk is read on a worker thread."""
+        iterator = await self._run(
+            self.sync.iter_bytes, key, offset=offset, length=length, chunk_size=chunk_size
+        )
+        async for chunk in self._drain(iterator):
+            yield chunk
+
+    async def _drain(self, iterator: Iterator[_T]) -> AsyncIterator[_T]:
+        done = object()
+        try:
+            while True:
+                item = await self._run(next, iterator, done)
+                if item is done:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                await self._run(close)
+
+    async def get_tags(self, key: str) -> dict[str, str]:
+        return await self._run(self.sync.get_tags, key)
+
+    async def list(
+        self, prefix: str = "", *, page_size: int = 1000, token: str | None = None
+    ) -> ListPage:
+        return await self._run(self.sync.list, prefix, page_size=page_size, token=token)
+
+    async def iter_objects(
+        self, prefix: str = "", *, page_size: int = 1000
+    ) -> AsyncIterator[ObjectInfo]:
+        async for info in self._drain(self.sync.iter_objects(prefix, page_size=page_size)):
+            yield info
+
+    async def search(self, prefix: str, *, limit: int = 100) -> builtins.list[ObjectInfo]:
+        return await self._run(self.sync.search, prefix, limit=limit)
+
+    async def copy(self, source_key: str, **options: Any) -> ObjectInfo:
+        return await self._run(self.sync.copy, source_key, **options)
+
+    async def delete(self, key: str) -> None:
+        await self._run(self.sync.delete, key)
+
+    async def presign_download(self, key: str, **options: Any) -> PresignedURL:
+        return self.sync.presign_download(key, **options)  # pure computation, no I/O
+
+    async def presign_upload(self, key: str, **options: Any) -> PresignedURL:
+        return self.sync.presign_upload(key, **options)
+
+    def public_url(self, key: str) -> str:
+        return self.sync.public_url(key)
+
+
+def _from_async(source: AsyncIterable[bytes]) -> Iterator[bytes]:
+    """Pull an async iterator from a worker thread, one chunk at a time, via the event loop."""
+    iterator = source.__aiter__()
+
+    async def next_chunk() -> bytes:
+        return await iterator.__anext__()
+
+    while True:
+        try:
+            chunk = anyio.from_thread.run(next_chunk)
+        except StopAsyncIteration:
+            return
+        yield chunk

@@ -1,0 +1,263 @@
+"""Validation of uploads while they stream: size counted on the bytes, extension allowlist,
+MIME type sniffed from the first bytes (libmagic) and SHA-256 computed on the way.
+
+``UploadValidator`` never holds more than ``SNIFF_BYTES`` of the content::
+
+    validator = UploadValidator(policy, filename="report.pdf")
+    for chunk in chunks:
+        validator.feed(chunk)          # raises FileTooLargeError past the limit
+    result = validator.finish()        # raises UnsupportedFileTypeError, EmptyFileError ...
+    result.content_type, result.size, result.sha256
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from s3files._errors import (
+    ChecksumMismatchError,
+    EmptyFileError,
+    FileTooLargeError,
+    UnsupportedFileTypeError,
+)
+from s3files.naming import file_extension
+
+__all__ = [
+    "DEFAULT_ALLOWED_EXTENSIONS",
+    "DEFAULT_ALLOWED_MIME_TYPES",
+    "SNIFF_BYTES",
+    "UploadPolicy",
+    "UploadValidator",
+    "ValidatedContent",
+    "resolve_content_type",
+    "sniff_mime_type",
+]
+
+SNIFF_BYTES = 64 * 1024
+
+# Brief 004's lists, plus a few everyday safe types. Active content (HTML, SVG, JS) is not
+# on the list: a stored file must never run in a browser as the service's origin.
+DEFAULT_ALLOWED_EXTENSIONS = frozenset(
+    [
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "txt",
+        "csv",
+        "md",
+        "json",
+        "zip",
+    ]
+)
+DEFAULT_ALLOWED_MIME_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/plain",
+        "text/csv",
+        "text/markdown",
+        "application/json",
+        "application/zip",
+    }
+)
+
+# Generic answers of libmagic that a known extension may make more precise.
+_CONTAINER_REFINEMENTS: dict[str, frozenset[str]] = {
+    "application/zip": frozenset(
+        {
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        }
+    ),
+    "application/cdfv2": frozenset(
+        {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"}
+    ),
+    "application/x-ole-storage": frozenset(
+        {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"}
+    ),
+    "text/plain": frozenset({"application/json"}),
+}
+_EXTRA_TYPES = {
+    "md": "text/markdown",
+    "csv": "text/csv",
+    "webp": "image/webp",
+    "json": "application/json",
+}
+_MEDIA_FAMILIES = ("image/", "audio/", "video/")
+
+
+def expected_type_for_extension(extension: str) -> str | None:
+    """The MIME type an extension promises, or None when unknown."""
+    if not extension:
+        return None
+    if extension in _EXTRA_TYPES:
+        return _EXTRA_TYPES[extension]
+    guessed, _ = mimetypes.guess_type(f"file.{extension}", strict=False)
+    return guessed
+
+
+def sniff_mime_type(head: bytes) -> str:
+    """The MIME type libmagic reads from the first bytes of a file."""
+    import magic  # imported lazily: libmagic is loaded only when content is sniffed
+
+    detected: str = magic.from_buffer(head, mime=True)
+    return detected.lower() if detected else "application/octet-stream"
+
+
+def resolve_content_type(sniffed: str, extension: str, claimed: str | None = None) -> str:
+    """Reconcile the sniffed type with what the extension and the client claim.
+
+    The sniffed type wins, except that an extension may refine a generic answer (text/plain
+    named .csv is text/csv; a zip named .docx is a Word document). A contradiction between
+    content and name or claim (a PDF named .jpg, an image claimed as text) raises
+    ``UnsupportedFileTypeError`` with reason ``type_mismatch``.
+    """
+    content_type = sniffed
+    expected = expected_type_for_extension(extension)
+    for promise, source in ((expected, f"extension .{extension}"), (claimed, "claimed type")):
+        if not promise:
+            continue
+        promise = promise.split(";", 1)[0].strip().lower()
+        if promise in (content_type, "application/octet-stream"):
+            continue
+        if content_type.startswith("text/") and promise.startswith("text/"):
+            content_type = promise if source != "claimed type" else content_type
+            continue
+        if promise in _CONTAINER_REFINEMENTS.get(content_type, frozenset()):
+            content_type = promise
+            continue
+        if any(content_type.startswith(f) and promise.startswith(f) for f in _MEDIA_FAMILIES):
+            continue
+        raise UnsupportedFileTypeError(
+            f"content is {content_type}, which does not match the {source} ({promise})",
+            reason="type_mismatch",
+        )
+    return content_type
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPolicy:
+    """Limits applied to every upload. ``None`` allowlists accept anything."""
+
+    max_size: int | None = 100 * 1024 * 1024
+    allowed_extensions: frozenset[str] | None = DEFAULT_ALLOWED_EXTENSIONS
+    allowed_mime_types: frozenset[str] | None = DEFAULT_ALLOWED_MIME_TYPES
+
+    @classmethod
+    def permissive(cls, max_size: int | None = None) -> UploadPolicy:
+        """No type restrictions; an optional size limit."""
+        return cls(max_size=max_size, allowed_extensions=None, allowed_mime_types=None)
+
+    def check_extension(self, filename: str) -> str:
+        """Return the file's extension, or raise if it is not on the allowlist."""
+        ext = file_extension(filename)
+        if self.allowed_extensions is not None and ext not in self.allowed_extensions:
+            shown = f".{ext}" if ext else "no extension"
+            raise UnsupportedFileTypeError(
+                f"file type {shown} is not allowed; allowed: "
+                + ", ".join(sorted(self.allowed_extensions)),
+                reason="extension_not_allowed",
+            )
+        return ext
+
+    def check_mime_type(self, content_type: str) -> None:
+        if self.allowed_mime_types is not None and content_type not in self.allowed_mime_types:
+            raise UnsupportedFileTypeError(
+                f"content type {content_type} is not allowed", reason="mime_type_not_allowed"
+            )
+
+    def check_size(self, size: int) -> None:
+        if self.max_size is not None and size > self.max_size:
+            raise FileTooLargeError(
+                f"file is larger than the limit of {self.max_size} bytes",
+                limit=self.max_size,
+                reason="file_too_large",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedContent:
+    """What validation learned about the content."""
+
+    size: int
+    sha256: str
+    content_type: str
+
+
+class UploadValidator:
+    """Counts, hashes and sniffs an upload chunk by chunk; raises as soon as it must."""
+
+    def __init__(
+        self,
+        policy: UploadPolicy,
+        *,
+        filename: str,
+        claimed_type: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> None:
+        self._policy = policy
+        self._extension = policy.check_extension(filename)
+        self._claimed = claimed_type
+        self._expected_sha256 = expected_sha256.lower() if expected_sha256 else None
+        self._hash = hashlib.sha256()
+        self._head = bytearray()
+        self.size = 0
+        self.content_type: str | None = None
+
+    @property
+    def sniffed(self) -> bool:
+        """True once the content type is known (enough bytes seen, or finished)."""
+        return self.content_type is not None
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._policy.check_size(self.size)
+        self._hash.update(chunk)
+        if self.content_type is None:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+            if len(self._head) >= SNIFF_BYTES:
+                self._decide_type()
+
+    def feed_all(self, chunks: Iterable[bytes]) -> None:
+        for chunk in chunks:
+            self.feed(chunk)
+
+    def _decide_type(self) -> None:
+        sniffed = sniff_mime_type(bytes(self._head))
+        content_type = resolve_content_type(sniffed, self._extension, self._claimed)
+        self._policy.check_mime_type(content_type)
+        self.content_type = content_type
+        self._head = bytearray()
+
+    def finish(self) -> ValidatedContent:
+        """Final checks once every byte was fed."""
+        if self.size == 0:
+            raise EmptyFileError("file is empty", reason="empty_file")
+        if self.content_type is None:
+            self._decide_type()
+        digest = self._hash.hexdigest()
+        if self._expected_sha256 is not None and digest != self._expected_sha256:
+            raise ChecksumMismatchError(
+                f"content SHA-256 is {digest}, expected {self._expected_sha256}",
+                reason="checksum_mismatch",
+            )
+        assert self.content_type is not None
+        return ValidatedContent(size=self.size, sha256=digest, content_type=self.content_type)

@@ -1,0 +1,63 @@
+"""Hostile inputs, kept as data: every entry point is run against them."""
+
+HOSTILE_FILENAMES: list[str] = [
+    "../../etc/passwd",
+    "..\\..\\windows\\system32\\config\\sam",
+    "/etc/shadow",
+    "\\\\server\\share\\file.txt",
+    "C:\\Users\\admin\\evil.txt",
+    "..",
+    "...",
+    ".",
+    "./.././../x.txt",
+    "normal/../../../escape.txt",
+    "file\x00.txt",
+    "nul\x00byte/../../x.pdf",
+    "line\nbreak.txt",
+    "carriage\rreturn.txt",
+    "tab\tname.txt",
+    "\x1b[31mred.txt",
+    "bell\x07.txt",
+    "del\x7f.txt",
+    "report\u202egnp.exe",  # right-to-left override: shows as report<exe>.png
+    "\u202d\u202cbidi.txt",
+    "zero\u200bwidth\u200c\u200d.txt",
+    "\ufeffbom.txt",
+    "\u2066isolate\u2069.txt",
+    "\uff0e\uff0e\uff0fetc\uff0fpasswd",  # full-width dots and slashes
+    "\u2024\u2024/\u2024\u2024/x.txt",  # one-dot leaders
+    "\u2215etc\u2215passwd",  # division slash
+    "\u29f8etc\u29f8passwd",  # big solidus
+    "caf\u00e9.txt",
+    "cafe\u0301.txt",  # decomposed accent
+    "\ufb01le.txt",  # ligature
+    "a" * 300 + ".txt",
+    "\u00e9" * 300 + ".pdf",
+    "\U0001f600" * 100 + ".png",
+    " leading-and-trailing-spaces.txt ",
+    ".hidden",
+    ".htaccess",
+    "CON",
+    "con.txt",
+    "LPT1.pdf",
+    "aux.json",
+    "file:stream.txt",
+    "file?.txt",
+    "file*.txt",
+    'quote"name.txt',
+    "<script>alert(1)</script>.txt",
+    "'; DROP TABLE files; --.txt",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "%00.txt",
+    "${jndi:ldap://x}.txt",
+    "$(rm -rf ~).txt",
+    "`id`.txt",
+    "name with     many spaces.txt",
+    "trailing.dot.",
+    "double..dots..txt",
+    "x.tar.gz",
+    "no_extension",
+    ".txt",
+    "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s.txt",
+    "\ud800lone-surrogate.txt",
+]

@@ -1,0 +1,626 @@
+"""A throw-away one-node Ceph cluster with a RADOS Gateway (RGW) as the real S3 server.
+
+Stdlib only. One monitor, one OSD on the in-memory object store (memstore) and one RGW,
+all running as the current user, with every file (ceph.conf, monmap, mon/osd data, logs,
+keyrings) inside ``workdir``. Unix admin sockets live in a short private folder under
+/tmp (``s3f-ceph-*``) because socket paths are limited to 107 bytes and pytest's tmp paths
+can be long; that folder is removed by :meth:`CephCluster.stop`. Nothing is written to
+/etc or /var.
+
+Usage::
+
+    with CephCluster(tmp_path / "ceph") as s3:
+        client = boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=s3.access_key,
+            aws_secret_access_key=s3.secret_key,
+            region_name=s3.region,
+            config=botocore.config.Config(
+                s3={"addressing_style": "path"}, signature_version="s3v4"
+            ),
+        )
+
+What the booted RGW accepts besides plain S3:
+
+* ``ServerSideEncryption="AES256"`` over plain http (``rgw crypt require ssl = false`` and
+  ``rgw crypt default encryption key``). Ceph 16 implements this with its "automatic
+  encryption" default key, so objects written *without* an SSE header are encrypted at
+  rest too; that is invisible to S3 clients.
+* ``ServerSideEncryption="aws:kms"`` with ``SSEKMSKeyId=KMS_KEY_ID`` (the "testing" KMS
+  backend with one key named :data:`KMS_KEY_ID`).
+* ``StorageClass="STANDARD_IA"`` (placement storage class added before RGW starts).
+
+Notes for callers:
+
+* Use path-style addressing (no wildcard DNS on loopback) and SigV4. RGW signs with the
+  region the client sends in its credential scope, so any region name verifies; use
+  :attr:`S3Server.region` (``us-east-1``) so CreateBucket sends no LocationConstraint.
+* The first CreateBucket after start takes about 2 s (RGW creates its bucket pools);
+  later ones are fast. A session fixture may create and delete one bucket to pre-warm.
+* The OSD keeps all data in memory: everything is gone after :meth:`CephCluster.stop`.
+
+Command line: ``python -m tests.harness.ceph [--workdir DIR]`` boots a cluster, prints
+``{"endpoint_url": ..., "access_key": ..., "secret_key": ..., "region": ...}`` on one line
+and runs until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import base64
+import contextlib
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import IO
+
+__all__ = [
+    "KMS_KEY_ID",
+    "REQUIRED_COMMANDS",
+    "STORAGE_CLASSES",
+    "CephCluster",
+    "S3Server",
+    "ensure_installed",
+]
+
+#: Key id accepted as ``SSEKMSKeyId`` (RGW's "testing" KMS backend).
+KMS_KEY_ID = "testkey"
+#: Storage classes RGW accepts besides ``STANDARD``.
+STORAGE_CLASSES: tuple[str, ...] = ("STANDARD_IA",)
+#: Region to sign with. RGW verifies SigV4 against the region in the request's own
+#: credential scope; ``us-east-1`` also makes boto3 omit the LocationConstraint.
+REGION = "us-east-1"
+
+#: Executables the harness runs (``ceph`` comes with ``ceph-common``, a dependency).
+REQUIRED_COMMANDS: tuple[str, ...] = (
+    "ceph-mon",
+    "ceph-osd",
+    "radosgw",
+    "radosgw-admin",
+    "monmaptool",
+    "ceph",
+)
+_APT_INSTALL = "sudo apt-get update && sudo apt-get install -y radosgw ceph-mon ceph-osd"
+
+_MON_ID = "a"
+_OSD_ID = 0
+_RGW_NAME = "client.rgw"
+_STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+_CMD_TIMEOUT = 30.0  # per helper command (monmaptool, ceph, radosgw-admin)
+_LOG_TAIL_LINES = 40
+_LOG_TAIL_BYTES = 16384
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """How to reach the S3 API of a running :class:`CephCluster`."""
+
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+    region: str
+
+
+def ensure_installed() -> None:
+    """Raise RuntimeError naming the missing Ceph executables and how to install them."""
+    missing = [cmd for cmd in REQUIRED_COMMANDS if shutil.which(cmd) is None]
+    if missing:
+        raise RuntimeError(
+            f"Ceph executables not found on PATH: {', '.join(missing)}. "
+            f"Install them with: {_APT_INSTALL}"
+        )
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct free TCP ports on 127.0.0.1, chosen by the kernel (ephemeral range)."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            socks.append(sock)
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _random_key(length: int, alphabet: str) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _b64_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    """Last lines of a log file, or a note that it does not exist."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - _LOG_TAIL_BYTES))
+            data = fh.read()
+    except OSError as exc:
+        return f"--- {path}: {exc.strerror or exc}"
+    text = data.decode("utf-8", errors="replace").splitlines()[-lines:]
+    return f"--- last {len(text)} lines of {path}:\n" + "\n".join(text)
+
+
+def _set_pdeathsig() -> None:
+    """In the child before exec: get SIGTERM when the parent (thread) goes away (Linux)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
+class _Daemon:
+    """A Ceph daemon run in the foreground (``-f``) in its own session."""
+
+    def __init__(
+        self, name: str, argv: Sequence[str], log: Path, stderr: Path, env: dict[str, str]
+    ) -> None:
+        self.name = name
+        self.log = log
+        self.stderr = stderr
+        preexec: Callable[[], None] | None = None
+        # PR_SET_PDEATHSIG fires when the *thread* that forked exits, so only arm it from
+        # the main thread (whose end is the end of the process).
+        if (
+            sys.platform.startswith("linux")
+            and threading.current_thread() is threading.main_thread()
+        ):
+            preexec = _set_pdeathsig
+        with stderr.open("ab") as err:
+            self.proc: subprocess.Popen[bytes] = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+                env=env,
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def describe_exit(self) -> str:
+        return (
+            f"{self.name} (pid {self.pid}) exited with status {self.proc.returncode}\n"
+            f"{_tail(self.log)}\n{_tail(self.stderr)}"
+        )
+
+
+class CephCluster:
+    """Boots (``start``) and tears down (``stop``) a one-node Ceph cluster with RGW.
+
+    All files live in ``workdir`` (created if missing; reuse of a previous run's folder is
+    fine, its old state is wiped), except the admin sockets, see the module docstring.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir).resolve()
+        self.server: S3Server | None = None
+        self._daemons: list[_Daemon] = []
+        self._rundir: Path | None = None
+        self._lock = threading.Lock()
+        self._atexit_registered = False
+        self.conf = self.workdir / "ceph.conf"
+        self.logdir = self.workdir / "log"
+        #: (step, seconds) of the last start(), for diagnostics.
+        self.timings: list[tuple[str, float]] = []
+
+    # ------------------------------------------------------------------ public API
+
+    def start(self, timeout: float = 120.0) -> S3Server:
+        """Boot mon, OSD and RGW, create an S3 user; return once ``GET /`` answers 200.
+
+        Raises RuntimeError (with the tail of the relevant log) if a step fails, a daemon
+        dies, or ``timeout`` seconds pass. Anything already started is stopped then.
+        """
+        if self.server is not None:
+            return self.server
+        if self._daemons:
+            raise RuntimeError("CephCluster.start() called while it is starting/stopping")
+        ensure_installed()
+        deadline = time.monotonic() + timeout
+        if not self._atexit_registered:
+            atexit.register(self.stop)
+            self._atexit_registered = True
+        try:
+            self.server = self._start(deadline)
+        except BaseException:
+            self.stop()
+            raise
+        return self.server
+
+    def stop(self) -> None:
+        """SIGTERM every daemon started here (by PID), SIGKILL after a few seconds.
+
+        Idempotent; also removes the short admin-socket folder under /tmp.
+        """
+        with self._lock:
+            daemons, self._daemons = self._daemons, []
+            self.server = None
+            # One at a time, in reverse start order: radosgw needs the OSD to shut down
+            # cleanly (else it hangs), the OSD tells the monitor it is going down and
+            # waits for the answer. This way each exits within a fraction of a second.
+            for daemon in reversed(daemons):
+                _terminate(daemon)
+            if self._rundir is not None:
+                shutil.rmtree(self._rundir, ignore_errors=True)
+                self._rundir = None
+
+    def __enter__(self) -> S3Server:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pids(self) -> list[int]:
+        """PIDs of the daemons currently managed (mon, osd, rgw)."""
+        return [d.pid for d in self._daemons]
+
+    # ------------------------------------------------------------------ internals
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # The `ceph` CLI is a /usr/bin/python3 script: keep a virtualenv's settings away.
+        for var in ("PYTHONPATH", "PYTHONHOME", "CEPH_ARGS", "CEPH_CONF"):
+            env.pop(var, None)
+        env["CEPH_CONF"] = str(self.conf)
+        return env
+
+    def _check_daemons(self) -> None:
+        for daemon in self._daemons:
+            if not daemon.alive():
+                raise RuntimeError(f"Ceph daemon died during start: {daemon.describe_exit()}")
+
+    def _run(
+        self, argv: Sequence[str], deadline: float, log: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a helper command; raise RuntimeError with its output (and a log tail)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise RuntimeError(f"timed out before running {' '.join(argv)}")
+        try:
+            res = subprocess.run(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                env=self._env(),
+                cwd=self.workdir,
+                timeout=min(_CMD_TIMEOUT, remaining),
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(
+                f"command timed out: {' '.join(argv)}\n"
+                f"{exc.stderr!r}\n" + (_tail(log) if log else "")
+            ) from None
+        if res.returncode != 0:
+            raise RuntimeError(
+                f"command failed with status {res.returncode}: {' '.join(argv)}\n"
+                f"stdout: {res.stdout.strip()}\nstderr: {res.stderr.strip()}\n"
+                + (_tail(log) if log else "")
+            )
+        return res
+
+    def _timed(
+        self, label: str, argv: Sequence[str], deadline: float, log: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        t0 = time.monotonic()
+        res = self._run(argv, deadline, log)
+        self.timings.append((label, round(time.monotonic() - t0, 2)))
+        return res
+
+    def _spawn(self, name: str, argv: Sequence[str], log: Path) -> _Daemon:
+        daemon = _Daemon(name, argv, log, self.logdir / f"{name}.stderr", self._env())
+        self._daemons.append(daemon)
+        return daemon
+
+    def _wait_for(
+        self,
+        what: str,
+        check: Callable[[], bool],
+        deadline: float,
+        log: Path,
+        interval: float = 0.2,
+    ) -> None:
+        while True:
+            self._check_daemons()
+            if check():
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out waiting for {what}\n{_tail(log)}")
+            time.sleep(interval)
+
+    def _prepare_dirs(self) -> None:
+        if self.workdir.exists():
+            # A previous run's mon store / OSD would carry a different fsid.
+            for child in ("mon", "osd", "rgw", "log", "crash", "monmap", "ceph.conf"):
+                path = self.workdir / child
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.exists():
+                    path.unlink()
+        for sub in ("mon", "osd", "rgw", "log", "crash"):
+            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
+        self._rundir = Path(tempfile.mkdtemp(prefix="s3f-ceph-"))
+
+    def _write_conf(self, fsid: str, mon_port: int, rgw_port: int) -> None:
+        assert self._rundir is not None
+        w, r = self.workdir, self._rundir
+        conf = f"""\
+[global]
+fsid = {fsid}
+mon host = [v2:127.0.0.1:{mon_port}]
+mon initial members = {_MON_ID}
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+ms bind msgr1 = false
+ms bind ipv6 = false
+# cluster auth is "none", which cannot do msgr2 "secure" mode (RGW defaults to it)
+ms client mode = crc
+ms cluster mode = crc
+ms service mode = crc
+ms mon client mode = crc
+ms mon cluster mode = crc
+ms mon service mode = crc
+auth cluster required = none
+auth service required = none
+auth client required = none
+keyring = {w}/keyring
+run dir = {r}
+admin socket = {r}/$name.asok
+pid file =
+log file = {w}/log/$name.log
+log to stderr = false
+err to stderr = false
+log max recent = 500
+crash dir = {w}/crash
+mon data = {w}/mon/$id
+osd data = {w}/osd/$id
+mgr data = {w}/mgr/$id
+mon cluster log file = {w}/log/cluster.log
+mon cluster log file level = warn
+mon data avail crit = 0
+mon data avail warn = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+mon max pg per osd = 1000
+# one mon: commit map changes (pool creation by RGW) at once instead of once a second
+paxos propose interval = 0.01
+paxos min wait = 0.001
+osd objectstore = memstore
+memstore device bytes = 2147483648
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg autoscale mode = off
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd crush chooseleaf type = 0
+debug ms = 0/0
+debug mon = 0/0
+debug paxos = 0/0
+debug auth = 0/0
+debug monc = 0/0
+debug osd = 0/0
+debug memstore = 0/0
+debug objecter = 0/0
+debug rados = 0/0
+debug rgw = 0/0
+debug civetweb = 0/0
+debug asok = 0/0
+
+[client]
+admin socket =
+log file = {w}/log/client.log
+
+[client.admin]
+# radosgw-admin may start before the OSD is up; its objecter then learns of the OSD only
+# on its next tick (default every 5 s)
+objecter tick interval = 0.1
+
+[{_RGW_NAME}]
+admin socket = {r}/rgw.asok
+log file = {w}/log/rgw.log
+rgw data = {w}/rgw
+rgw frontends = beast endpoint=127.0.0.1:{rgw_port}
+# the lifecycle thread makes radosgw take 5+ s to exit on SIGTERM; lifecycle *configuration*
+# calls still work, only the background expiry processing is off
+rgw enable lc threads = false
+rgw crypt require ssl = false
+rgw crypt default encryption key = {_b64_key()}
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = {KMS_KEY_ID}={_b64_key()}
+"""
+        self.conf.write_text(conf)
+
+    def _start(self, deadline: float) -> S3Server:
+        self.timings = []
+        self._prepare_dirs()
+        w = self.workdir
+        fsid = str(uuid.uuid4())
+        mon_port, rgw_port = _free_ports(2)
+        self._write_conf(fsid, mon_port, rgw_port)
+        conf = ["-c", str(self.conf)]
+        mon_log = self.logdir / f"mon.{_MON_ID}.log"
+        osd_log = self.logdir / f"osd.{_OSD_ID}.log"
+        rgw_log = self.logdir / "rgw.log"
+        client_log = self.logdir / "client.log"
+
+        # Monitor
+        monmap = w / "monmap"
+        self._timed(
+            "monmaptool",
+            ["monmaptool", "--create", "--clobber", "--fsid", fsid,
+             "--addv", _MON_ID, f"[v2:127.0.0.1:{mon_port}]", str(monmap)],
+            deadline,
+        )  # fmt: skip
+        self._timed(
+            "mon mkfs",
+            ["ceph-mon", *conf, "--mkfs", "-i", _MON_ID, "--monmap", str(monmap)],
+            deadline,
+            mon_log,
+        )
+        self._spawn("mon", ["ceph-mon", *conf, "-i", _MON_ID, "-f"], mon_log)
+
+        # OSD (memstore): register it in the osdmap, mkfs, run.
+        osd_id = self._timed(
+            "osd create", ["ceph", *conf, "osd", "create"], deadline, mon_log
+        ).stdout.strip()
+        if osd_id != str(_OSD_ID):
+            raise RuntimeError(f"`ceph osd create` returned {osd_id!r}, expected {_OSD_ID}")
+        self._check_daemons()
+        (w / "osd" / str(_OSD_ID)).mkdir(parents=True, exist_ok=True)
+        self._timed(
+            "osd mkfs", ["ceph-osd", *conf, "-i", str(_OSD_ID), "--mkfs"], deadline, osd_log
+        )
+        self._spawn("osd", ["ceph-osd", *conf, "-i", str(_OSD_ID), "-f"], osd_log)
+
+        # The S3 user. The first radosgw-admin call also creates the default realm-less
+        # zonegroup/zone and RGW's pools; it blocks until the OSD is up and they are active.
+        admin = ["radosgw-admin", *conf, "-n", "client.admin"]
+        access_key = _random_key(20, string.ascii_uppercase + string.digits)
+        secret_key = _random_key(40, string.ascii_letters + string.digits)
+        self._timed(
+            "user create",
+            [*admin, "user", "create", "--uid", "test", "--display-name", "test",
+             "--access-key", access_key, "--secret", secret_key],
+            deadline, client_log,
+        )  # fmt: skip
+
+        # Extra storage classes, before RGW reads the zonegroup (no restart needed).
+        for storage_class in STORAGE_CLASSES:
+            self._timed(
+                "zonegroup placement add",
+                [*admin, "zonegroup", "placement", "add", "--rgw-zonegroup", "default",
+                 "--placement-id", "default-placement", "--storage-class", storage_class],
+                deadline, client_log,
+            )  # fmt: skip
+            pool = f"default.rgw.{storage_class.lower().replace('_', '-')}.data"
+            self._timed(
+                "zone placement add",
+                [*admin, "zone", "placement", "add", "--rgw-zone", "default",
+                 "--placement-id", "default-placement", "--storage-class", storage_class,
+                 "--data-pool", pool],
+                deadline, client_log,
+            )  # fmt: skip
+
+        self._spawn("rgw", ["radosgw", *conf, "-n", _RGW_NAME, "-f"], rgw_log)
+
+        endpoint = f"http://127.0.0.1:{rgw_port}"
+        self._wait_for("RGW to answer GET / with 200", lambda: _get_ok(endpoint), deadline,
+                       rgw_log)  # fmt: skip
+        return S3Server(
+            endpoint_url=endpoint, access_key=access_key, secret_key=secret_key, region=REGION
+        )
+
+
+def _terminate(daemon: _Daemon) -> None:
+    """SIGTERM the daemon, SIGKILL it if it still runs after the grace period."""
+    if daemon.alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(daemon.pid, signal.SIGTERM)
+    try:
+        daemon.proc.wait(_STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(daemon.pid, signal.SIGKILL)
+        daemon.proc.wait()
+
+
+def _get_ok(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + "/", timeout=2) as resp:
+            return int(resp.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m tests.harness.ceph``: run a cluster until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m tests.harness.ceph", description=__doc__
+                                     and __doc__.splitlines()[0])  # fmt: skip
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="folder for the cluster's files (default: a temporary folder)",
+    )
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args(argv)
+
+    stop_event = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop_event.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    with contextlib.ExitStack() as stack:
+        if args.workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="s3f-ceph-w-")))
+        else:
+            workdir = args.workdir
+        cluster = CephCluster(workdir)
+        stack.callback(cluster.stop)
+        t0 = time.monotonic()
+        server = cluster.start(args.timeout)
+        out: IO[str] = sys.stdout
+        print(json.dumps({
+            "endpoint_url": server.endpoint_url,
+            "access_key": server.access_key,
+            "secret_key": server.secret_key,
+            "region": server.region,
+            "kms_key_id": KMS_KEY_ID,
+            "workdir": str(workdir),
+            "start_seconds": round(time.monotonic() - t0, 1),
+            "timings": cluster.timings,
+        }), file=out, flush=True)  # fmt: skip
+        while not stop_event.is_set():
+            if not all(d.alive() for d in cluster._daemons):
+                dead = [d.describe_exit() for d in cluster._daemons if not d.alive()]
+                print("\n".join(dead), file=sys.stderr)
+                return 1
+            stop_event.wait(1.0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

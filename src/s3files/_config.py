@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("s3files-data"), validation_alias="S3FILES_DATA_DIR")
     signing_key: SecretStr | None = _env("S3FILES_SIGNING_KEY")
     public_base_url: str = Field("http://127.0.0.1:8000", validation_alias="S3FILES_PUBLIC_URL")
+    database_url: str | None = _env("S3FILES_DATABASE_URL")
+    jwt_secret: SecretStr | None = _env("S3FILES_JWT_SECRET")
+    jwt_jwks_url: str | None = _env("S3FILES_JWT_JWKS_URL")
+    jwt_audience: str | None = _env("S3FILES_JWT_AUDIENCE")
+    jwt_issuer: str | None = _env("S3FILES_JWT_ISSUER")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias="S3FILES_LOG_LEVEL"
+    )
 
     @field_validator("s3_allowed_extensions", "s3_allowed_mime_types", mode="before")
     @classmethod
@@ -133,7 +141,14 @@ class Settings(BaseSettings):
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from exc
 
-    @field_validator("s3_endpoint_url", "public_base_url")
+    @field_validator("database_url")
+    @classmethod
+    def _check_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("use a sqlite:// or postgresql:// URL")
+        return value or None
+
+    @field_validator("s3_endpoint_url", "public_base_url", "jwt_jwks_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -154,6 +169,19 @@ class Settings(BaseSettings):
     def region(self) -> str:
         """``S3_REGION`` if set, else ``AWS_REGION``."""
         return self.s3_region or self.aws_region
+
+    def database(self) -> str:
+        """The SQLAlchemy async URL: ``S3FILES_DATABASE_URL``, or SQLite in the data dir."""
+        default = f"sqlite+aiosqlite:///{(self.data_dir / 's3files.db').absolute()}"
+        url = self.database_url or default
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url
 
     def storage_location(self) -> StorageLocation:
         if self.storage_url:

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -530,7 +538,7 @@ class AsyncFileStore:
         offset: int = 0,
         length: int | None = None,
         chunk_size: int | None = None,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Stream an object; each chunk is read on a worker thread."""
         iterator = await self._run(
             self.sync.iter_bytes, key, offset=offset, length=length, chunk_size=chunk_size

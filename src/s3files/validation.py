@@ -126,8 +126,9 @@ def resolve_content_type(sniffed: str, extension: str, claimed: str | None = Non
     """Reconcile the sniffed type with what the extension and the client claim.
 
     The sniffed type wins, except that an extension may refine a generic answer (text/plain
-    named .csv is text/csv; a zip named .docx is a Word document). A contradiction between
-    content and name or claim (a PDF named .jpg, an image claimed as text) raises
+    named .csv is text/csv; a zip named .docx is a Word document). Plain text claimed as
+    something else stays text/plain (it cannot do harm as text). Any other contradiction
+    between content and name or claim (a PDF named .jpg, an executable named .txt) raises
     ``UnsupportedFileTypeError`` with reason ``type_mismatch``.
     """
     content_type = sniffed
@@ -138,6 +139,8 @@ def resolve_content_type(sniffed: str, extension: str, claimed: str | None = Non
         promise = promise.split(";", 1)[0].strip().lower()
         if promise in (content_type, "application/octet-stream"):
             continue
+        if content_type == "text/plain" and not promise.startswith("text/"):
+            continue  # plain text is inert: stored and served as text/plain, never as claimed
         if content_type.startswith("text/") and promise.startswith("text/"):
             content_type = promise if source != "claimed type" else content_type
             continue

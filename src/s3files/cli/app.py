@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from s3files import __version__
-from s3files.cli import files
+from s3files.cli import files, server
 from s3files.cli._common import State
 
 app = typer.Typer(
@@ -33,6 +33,9 @@ for command in (
     files.rm,
 ):
     app.command()(command)
+app.command()(server.serve)
+app.add_typer(server.keys_app, name="keys")
+app.add_typer(server.db_app, name="db")
 
 
 def _version(value: bool) -> None:

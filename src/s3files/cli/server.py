@@ -1,0 +1,215 @@
+"""Service commands: ``serve``, ``keys create|list|revoke``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from s3files._config import Settings, load_settings
+from s3files.cli._common import command, console, fail, print_json
+
+_T = TypeVar("_T")
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
+
+
+def _server_modules() -> Any:
+    try:
+        from s3files.server import db as _db  # noqa: F401
+    except ImportError:
+        fail('the service needs its extra: pip install "s3files[server]"')
+    from s3files.server.db import migrate, session
+
+    return migrate, session
+
+
+def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -> _T:
+    """Migrate the database, run ``work(session)`` and commit."""
+    migrate, session_module = _server_modules()
+
+    async def main() -> _T:
+        database_url = settings.database()
+        if database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = session_module.create_engine(database_url)
+        try:
+            await migrate.upgrade(engine)
+            async with session_module.session_factory(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@command
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP service (API at /api/v1, docs at /docs).
+
+    With no configuration it keeps files in ./s3files-data/files and metadata in
+    ./s3files-data/s3files.db, and prints an admin key on first start.
+
+    Example: s3files serve --host 0.0.0.0 --port 8080
+    """
+    import uvicorn
+
+    from s3files.server.keys.service import create_key, list_keys
+
+    public = os.environ.get("S3FILES_PUBLIC_URL") or f"http://{host}:{port}"
+    os.environ["S3FILES_PUBLIC_URL"] = public  # the worker processes read it too
+    settings = load_settings()
+
+    async def first_start(session: Any) -> str | None:
+        if await list_keys(session, include_revoked=True):
+            return None
+        return (await create_key(session, owner="admin", is_admin=True, name="first start")).secret
+
+    secret = run_with_session(settings, first_start)
+    location = settings.storage_location()
+    where = (
+        location.path if location.scheme == "file" else f"s3://{location.bucket}/{location.prefix}"
+    )
+    console.print(
+        f"[bold]s3files[/] serving {where} at [link]{public}[/] (docs: {public}/docs)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if secret:
+        console.print(
+            f"first start: admin API key (shown once): [bold yellow]{secret}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"try: curl -H 'Authorization: Bearer {secret}' {public}/api/v1/files",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if workers > 1:
+        uvicorn.run(
+            "s3files.server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    else:
+        from s3files.server import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+@command
+def keys_create(
+    owner: Annotated[str, typer.Option(help="Whose files the key reaches.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Reach every owner's files.")] = False,
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an API key; the key is printed once and only its hash is stored.
+
+    Example: s3files keys create --owner alice
+    """
+    from s3files.server.keys.service import create_key
+
+    async def work(session: Any) -> Any:
+        return await create_key(session, owner=owner, is_admin=admin, name=name)
+
+    try:
+        created = run_with_session(load_settings(), work)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(
+            {"id": str(created.record.id), "owner": owner, "admin": admin, "key": created.secret}
+        )
+    else:
+        console.print(created.secret, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+@command
+def keys_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API keys (never their secrets).
+
+    Example: s3files keys list --all
+    """
+    from s3files.server.keys.service import list_keys
+
+    async def work(session: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": str(k.id),
+                "prefix": k.prefix,
+                "owner": k.owner,
+                "admin": k.is_admin,
+                "name": k.name,
+                "created_at": k.created_at.isoformat(),
+                "revoked": k.revoked_at is not None,
+            }
+            for k in await list_keys(session, include_revoked=all_keys)
+        ]
+
+    rows = run_with_session(load_settings(), work)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "prefix", "owner", "admin", "name", "revoked", box=None)
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["prefix"],
+            row["owner"],
+            str(row["admin"]),
+            row["name"] or "",
+            str(row["revoked"]),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+@command
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id or prefix.")]) -> None:
+    """Revoke an API key at once.
+
+    Example: s3files keys revoke s3f_AbCdEfGh
+    """
+    from s3files.server.keys.service import revoke_key
+
+    found = run_with_session(load_settings(), lambda session: revoke_key(session, key_id))
+    if found is None:
+        fail(f"no API key {key_id!r}")
+    console.print(f"revoked {found.prefix}… of {found.owner}", highlight=False, soft_wrap=True)
+
+
+@db_app.command("upgrade")
+@command
+def db_upgrade() -> None:
+    """Apply the database migrations (also done by serve at start).
+
+    Example: S3FILES_DATABASE_URL=postgresql://user@db/s3files s3files db upgrade
+    """
+
+    async def nothing(_: Any) -> None:
+        return None
+
+    settings = load_settings()
+    run_with_session(settings, nothing)
+    console.print("database is up to date", highlight=False, soft_wrap=True)

@@ -1,0 +1,89 @@
+"""``create_app(settings)``: the FastAPI application of ``s3files serve``.
+
+The lifespan builds the engine, applies migrations and opens the store; nothing is created
+at import time. To serve the API inside another FastAPI app::
+
+    files_app = create_app(settings)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        async with files_app.router.lifespan_context(files_app):
+            yield
+
+    host = FastAPI(lifespan=lifespan)
+    host.mount("/storage", files_app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from s3files import __version__
+from s3files._config import Settings, load_settings
+from s3files.server.auth import Authenticator
+from s3files.server.db.migrate import upgrade
+from s3files.server.db.session import create_engine, session_factory
+from s3files.server.errors import install_error_handlers
+from s3files.server.files.endpoints import router as files_router
+from s3files.server.health import router as health_router
+from s3files.server.local_store import router as local_store_router
+from s3files.server.logs import configure_logging
+from s3files.server.metrics import Metrics, MetricsMiddleware
+from s3files.server.state import AppState
+from s3files.store import AsyncFileStore, FileStore
+
+__all__ = ["api_router", "create_app"]
+
+DESCRIPTION = """
+File management over S3-compatible stores and the local disk.
+
+Authenticate with `Authorization: Bearer <key>`; create keys with
+`s3files keys create --owner NAME`. Every error is JSON: `{"error": "<code>", "detail": "…"}`.
+"""
+
+
+def api_router() -> APIRouter:
+    """Every ``/api/v1`` route, for mounting under another prefix."""
+    router = APIRouter()
+    router.include_router(files_router)
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for ``settings`` (default: from the environment)."""
+    settings = settings or load_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        database_url = settings.database()
+        if database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url)
+        await upgrade(engine)
+        files = AsyncFileStore(FileStore.from_settings(settings))
+        app.state.s3files = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            files=files,
+            authenticator=Authenticator(settings),
+            metrics=metrics,
+        )
+        try:
+            yield
+        finally:
+            await files.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    app.include_router(api_router(), prefix="/api/v1")
+    app.include_router(health_router)
+    app.include_router(local_store_router)
+    return app

@@ -1,0 +1,95 @@
+"""Who is calling: an s3files API key, or a bearer JWT from an existing identity provider.
+
+``Authorization: Bearer s3f_…`` is looked up by its SHA-256 hash; any other bearer token is
+treated as a JWT when ``S3FILES_JWT_SECRET`` (HS256) or ``S3FILES_JWT_JWKS_URL`` is set, and
+its ``sub`` claim is the owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from anyio import to_thread
+
+from s3files._config import Settings
+from s3files.server.db.models import utcnow
+from s3files.server.db.session import AsyncSession
+from s3files.server.errors import ApiError
+from s3files.server.keys.repository import ApiKeyRepository
+from s3files.server.keys.service import KEY_PREFIX, hash_secret
+
+__all__ = ["Authenticator", "Principal"]
+
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    owner: str
+    is_admin: bool = False
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": "Bearer"})
+
+
+class Authenticator:
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+
+    async def authenticate(self, session: AsyncSession, authorization: str | None) -> Principal:
+        if not authorization:
+            raise unauthorized("missing Authorization: Bearer <key>")
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("use Authorization: Bearer <key>")
+        if token.startswith(KEY_PREFIX):
+            return await self._api_key(session, token)
+        if self._secret or self._jwks:
+            return await self._jwt(token)
+        raise unauthorized("invalid API key")
+
+    async def _api_key(self, session: AsyncSession, token: str) -> Principal:
+        record = await ApiKeyRepository(session).find_active_by_hash(hash_secret(token))
+        if record is None:
+            raise unauthorized("invalid or revoked API key")
+        now = utcnow()
+        last = record.last_used_at
+        if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
+            last = last.replace(tzinfo=now.tzinfo)
+        if last is None or now - last > _TOUCH_EVERY:
+            record.last_used_at = now
+        return Principal(owner=record.owner, is_admin=record.is_admin)
+
+    async def _jwt(self, token: str) -> Principal:
+        options: Any = {"require": ["sub", "exp"]}
+        try:
+            if self._jwks is not None:
+                signing_key = await to_thread.run_sync(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+                algorithms = ["RS256", "ES256", "PS256", "EdDSA"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options=options,
+            )
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"invalid token: {exc}") from None
+        subject = str(claims.get("sub") or "")
+        if not subject or len(subject) > 255:
+            raise unauthorized("token has no usable sub claim")
+        return Principal(owner=subject, is_admin=False)

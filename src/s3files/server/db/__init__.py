@@ -1,0 +1,1 @@
+"""The metadata database: models, sessions and Alembic migrations shipped in the package."""

@@ -1,0 +1,1 @@
+"""The files resource: endpoints, service, repository, schemas."""

@@ -1,0 +1,127 @@
+"""Streaming an object to the client: Range (206), ETag (304) and safe headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from fastapi import Response
+from fastapi.responses import StreamingResponse
+
+from s3files.server.errors import ApiError
+from s3files.server.logs import log_event
+from s3files.server.state import AppState
+from s3files.store import content_disposition
+
+__all__ = ["INLINE_TYPES", "parse_range", "stream_object"]
+
+# Types a browser may show inline; anything else (HTML, SVG, scripts ...) is an attachment.
+INLINE_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "video/mp4",
+        "audio/mpeg",
+    }
+)
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single ``bytes=`` range; None to send everything (no header,
+    several ranges, or a header that is not a byte range, as RFC 9110 allows)."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    first_text, last_text = match.groups()
+    if first_text:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+        if first >= size or (last_text and int(last_text) < first):
+            raise ApiError(
+                416,
+                "invalid_range",
+                f"range not satisfiable for {size} bytes",
+                {"Content-Range": f"bytes */{size}"},
+            )
+    else:
+        suffix = int(last_text)
+        if suffix == 0:
+            raise ApiError(
+                416, "invalid_range", "empty suffix range", {"Content-Range": f"bytes */{size}"}
+            )
+        first, last = max(size - suffix, 0), size - 1
+    return first, last
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+async def stream_object(
+    state: AppState,
+    *,
+    key: str,
+    size: int,
+    content_type: str,
+    etag: str | None,
+    filename: str,
+    as_attachment: bool,
+    range_header: str | None,
+    if_none_match: str | None,
+    file_id: str | None,
+    public: bool,
+    disposition: str | None = None,
+) -> Response:
+    """A streaming response for ``key``; store errors surface before the status is sent."""
+    quoted = f'"{etag}"' if etag else None
+    headers = {
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "public, max-age=60" if public else "private, no-cache",
+    }
+    if quoted:
+        headers["ETag"] = quoted
+        if _matches(if_none_match, quoted):
+            return Response(status_code=304, headers=headers)
+    inline = not as_attachment and content_type in INLINE_TYPES
+    headers["Content-Disposition"] = disposition or content_disposition(
+        "inline" if inline else "attachment", filename
+    )
+    status, offset, length = 200, 0, size
+    selected = parse_range(range_header, size)
+    if selected is not None:
+        first, last = selected
+        status, offset, length = 206, first, last - first + 1
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(length)
+    chunks = state.files.iter_bytes(key, offset=offset, length=length)
+    first_chunk = await anext(chunks, b"")
+
+    async def body() -> AsyncIterator[bytes]:
+        sent = 0
+        try:
+            if first_chunk:
+                sent += len(first_chunk)
+                yield first_chunk
+            async for chunk in chunks:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            await chunks.aclose()
+            state.metrics.downloaded_bytes.inc(sent)
+            log_event(
+                "s3_file_downloaded_bytes", file_id=file_id, key=key, bytes=sent, status=status
+            )
+
+    return StreamingResponse(body(), status_code=status, media_type=content_type, headers=headers)

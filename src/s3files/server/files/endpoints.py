@@ -1,0 +1,275 @@
+"""``/api/v1/files``: brief 004's routes and field names."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, SessionDep, StateDep
+from s3files.server.errors import ApiError, error_responses
+from s3files.server.files.download import stream_object
+from s3files.server.files.multipart import StreamingForm
+from s3files.server.files.schemas import CopyRequest, FileList, FileOut, FilePatch, PresignedOut
+from s3files.server.files.service import FileService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/files", tags=["files"])
+FileId = Annotated[uuid.UUID, "the file's id"]
+
+_FORM_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "folder": {"type": "string", "example": "documents"},
+                        "description": {"type": "string", "example": "Important document"},
+                        "is_public": {"type": "boolean", "default": False},
+                        "metadata": {
+                            "type": "string",
+                            "description": "a JSON object",
+                            "example": '{"category": "profile"}',
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/upload",
+    status_code=201,
+    response_model=FileOut,
+    openapi_extra=_FORM_SCHEMA,
+    responses=error_responses(400, 401, 413, 415, 503),
+    summary="Upload a file (multipart form)",
+)
+async def upload_file(
+    request: Request, state: StateDep, session: SessionDep, principal: PrincipalDep
+) -> FileOut:
+    """Stream the ``file`` part into the store while validating it (size counted on the
+    bytes, extension, MIME type sniffed from the content); ``folder``, ``description``,
+    ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file."""
+    form = StreamingForm(request.headers.get("content-type"), request.stream())
+    await form.start()
+    service = FileService(state, session, principal)
+    record = await service.upload(
+        form.file_chunks(),
+        filename=form.filename or "",
+        claimed_type=form.file_content_type,
+        fields=lambda: form.fields,
+    )
+    return FileOut.of(record)
+
+
+@router.post(
+    "/stream",
+    status_code=201,
+    response_model=FileOut,
+    responses=error_responses(400, 401, 413, 415, 503),
+    summary="Upload a file as the raw request body",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload_stream(
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["video.mp4"])],
+    folder: Annotated[str | None, Query(max_length=1024)] = None,
+    description: Annotated[str | None, Query(max_length=10_000)] = None,
+    is_public: bool = False,
+    metadata: Annotated[str | None, Query(description="a JSON object")] = None,
+) -> FileOut:
+    """For large files and scripts: ``curl -T big.bin 'http://…/api/v1/files/stream?filename=big.bin'``.
+    The body is the file; ``Content-Type`` is a claim checked against the content."""
+    limit = state.files.sync.policy.max_size
+    declared = request.headers.get("content-length")
+    if limit is not None and declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "file_too_large", f"file is larger than the limit of {limit} bytes")
+    fields = {
+        "folder": folder,
+        "description": description,
+        "is_public": "true" if is_public else "false",
+        "metadata": metadata,
+    }
+    service = FileService(state, session, principal)
+    record = await service.upload(
+        request.stream(),
+        filename=filename,
+        claimed_type=request.headers.get("content-type"),
+        fields=lambda: fields,
+    )
+    return FileOut.of(record)
+
+
+@router.get("", response_model=FileList, responses=error_responses(400, 401), summary="List files")
+async def list_files(
+    state: StateDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    folder: Annotated[str | None, Query(max_length=1024)] = None,
+    search: Annotated[str | None, Query(max_length=255, description="part of the name")] = None,
+    content_type: Annotated[str | None, Query(max_length=255, examples=["image/*"])] = None,
+    deleted: Annotated[bool, Query(description="list the trash instead")] = False,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> FileList:
+    """Newest first; ``next_cursor`` fetches the next page."""
+    rows, next_cursor = await FileService(state, session, principal).list(
+        folder=folder,
+        search=search,
+        content_type=content_type,
+        deleted=deleted,
+        limit=limit,
+        cursor=cursor,
+    )
+    return FileList(items=[FileOut.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{file_id}", response_model=FileOut, responses=error_responses(401, 404))
+async def get_file(
+    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
+) -> FileOut:
+    """The file's record."""
+    return FileOut.of(await FileService(state, session, principal).get(file_id))
+
+
+@router.get("/{file_id}/metadata", response_model=FileOut, responses=error_responses(401, 404))
+async def get_metadata(
+    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
+) -> FileOut:
+    """Brief 004's metadata view: ``content_type``, ``file_size``, ``last_modified``,
+    ``metadata`` and the rest of the record."""
+    return FileOut.of(await FileService(state, session, principal).get(file_id))
+
+
+@router.patch("/{file_id}", response_model=FileOut, responses=error_responses(400, 401, 404))
+async def update_file(
+    file_id: FileId, body: FilePatch, state: StateDep, session: SessionDep, principal: PrincipalDep
+) -> FileOut:
+    """Edit description, metadata, is_public or folder."""
+    record = await FileService(state, session, principal).update(
+        file_id,
+        description=body.description,
+        metadata=body.metadata,
+        is_public=body.is_public,
+        folder=body.folder,
+        fields_set=set(body.model_fields_set),
+    )
+    return FileOut.of(record)
+
+
+@router.get(
+    "/{file_id}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        206: {"description": "Partial content (Range)"},
+        304: {"description": "Not modified (If-None-Match)"},
+        **error_responses(401, 404, 416),
+    },
+)
+async def download_file(
+    file_id: FileId,
+    state: StateDep,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    as_attachment: bool = True,
+    range_header: Annotated[str | None, Header(alias="range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Stream the bytes (``Range`` → 206, ``If-None-Match`` → 304). Public files need no
+    credentials. Types outside a safe list are always sent as attachments."""
+    record = await FileService(state, session, principal).get_for_download(file_id)
+    return await stream_object(
+        state,
+        key=record.key,
+        size=record.size,
+        content_type=record.content_type,
+        etag=record.sha256 or record.etag,
+        filename=record.original_filename,
+        as_attachment=as_attachment,
+        range_header=range_header,
+        if_none_match=if_none_match,
+        file_id=str(record.id),
+        public=record.is_public,
+    )
+
+
+@router.get(
+    "/{file_id}/presigned-url", response_model=PresignedOut, responses=error_responses(401, 404)
+)
+async def presigned_url(
+    file_id: FileId,
+    state: StateDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    expiry: Annotated[int | None, Query(ge=1, le=604800, description="seconds; capped")] = None,
+    force_download: bool = False,
+) -> PresignedOut:
+    """A short-lived URL straight to the store; ``expiry`` is capped by
+    ``S3_PRESIGNED_URL_EXPIRY``."""
+    url, expires_at, seconds = await FileService(state, session, principal).presign(
+        file_id, expiry=expiry, force_download=force_download
+    )
+    return PresignedOut(url=url, expires_at=expires_at, expires_in=seconds)
+
+
+@router.post(
+    "/{file_id}/copy",
+    status_code=201,
+    response_model=FileOut,
+    responses=error_responses(400, 401, 404),
+)
+async def copy_file(
+    file_id: FileId,
+    body: CopyRequest,
+    state: StateDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> FileOut:
+    """A new file with the same bytes, in ``new_folder``, with ``new_metadata`` if given."""
+    record = await FileService(state, session, principal).copy(
+        file_id, new_folder=body.new_folder, new_metadata=body.new_metadata
+    )
+    return FileOut.of(record)
+
+
+@router.delete("/{file_id}", status_code=204, responses=error_responses(401, 404))
+async def delete_file(
+    file_id: FileId,
+    state: StateDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    hard_delete: bool = False,
+) -> Response:
+    """Soft delete (to the trash, object kept) or, with ``hard_delete=true``, remove the
+    object and the record for good."""
+    await FileService(state, session, principal).delete(file_id, hard=hard_delete)
+    return Response(status_code=204)
+
+
+@router.post("/{file_id}/restore", response_model=FileOut, responses=error_responses(401, 404))
+async def restore_file(
+    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
+) -> FileOut:
+    """Take a soft-deleted file out of the trash."""
+    return FileOut.of(await FileService(state, session, principal).restore(file_id))

@@ -1,0 +1,114 @@
+"""Every query on ``files``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+
+from s3files.server.db.models import FileRecord, FileStatus
+from s3files.server.db.session import AsyncSession
+from s3files.server.errors import ApiError
+
+__all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor"]
+
+
+def encode_cursor(record: FileRecord) -> str:
+    raw = json.dumps([record.created_at.isoformat(), str(record.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_cursor", "cursor is not one this service issued") from None
+
+
+@dataclass(frozen=True, slots=True)
+class FileFilters:
+    owner: str | None  # None: every owner (admins)
+    folder: str | None = None
+    search: str | None = None
+    content_type: str | None = None
+    deleted: bool = False
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class FileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, record: FileRecord) -> FileRecord:
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    async def get(
+        self,
+        file_id: uuid.UUID,
+        *,
+        owner: str | None,
+        statuses: tuple[str, ...] = (FileStatus.ACTIVE,),
+    ) -> FileRecord | None:
+        """A file of ``owner`` (any owner if None) in one of ``statuses``."""
+        conditions: list[ColumnElement[bool]] = [
+            FileRecord.id == file_id,
+            FileRecord.status.in_(statuses),
+        ]
+        if owner is not None:
+            conditions.append(FileRecord.owner == owner)
+        result = await self.session.execute(select(FileRecord).where(*conditions))
+        return result.scalar_one_or_none()
+
+    async def list(
+        self, filters: FileFilters, *, limit: int, cursor: str | None = None
+    ) -> tuple[Sequence[FileRecord], str | None]:
+        status = FileStatus.DELETED if filters.deleted else FileStatus.ACTIVE
+        conditions: list[ColumnElement[bool]] = [FileRecord.status == status]
+        if filters.owner is not None:
+            conditions.append(FileRecord.owner == filters.owner)
+        if filters.folder is not None:
+            conditions.append(FileRecord.folder == filters.folder)
+        if filters.search:
+            pattern = f"%{_like_escape(filters.search.lower())}%"
+            conditions.append(func.lower(FileRecord.original_filename).like(pattern, escape="\\"))
+        if filters.content_type:
+            if filters.content_type.endswith("/*"):
+                prefix = _like_escape(filters.content_type[:-1])
+                conditions.append(FileRecord.content_type.like(f"{prefix}%", escape="\\"))
+            else:
+                conditions.append(FileRecord.content_type == filters.content_type)
+        if cursor:
+            created, ident = decode_cursor(cursor)
+            conditions.append(
+                or_(
+                    FileRecord.created_at < created,
+                    and_(FileRecord.created_at == created, FileRecord.id < ident),
+                )
+            )
+        statement = (
+            select(FileRecord)
+            .where(*conditions)
+            .order_by(FileRecord.created_at.desc(), FileRecord.id.desc())
+            .limit(limit + 1)
+        )
+        rows = (await self.session.execute(statement)).scalars().all()
+        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def remove(self, record: FileRecord) -> None:
+        await self.session.execute(delete(FileRecord).where(FileRecord.id == record.id))
+
+    async def key_exists(self, key: str) -> bool:
+        found = await self.session.execute(select(FileRecord.id).where(FileRecord.key == key))
+        return found.first() is not None

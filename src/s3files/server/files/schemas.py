@@ -1,0 +1,137 @@
+"""Request and response bodies of the files API (brief 004's field names)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from s3files.server.db.models import FileRecord
+
+__all__ = ["CopyRequest", "FileList", "FileOut", "FilePatch", "PresignedOut"]
+
+_EXAMPLE: dict[str, Any] = {
+    "id": "5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10",
+    "s3_key": "2026/11/21/9de3ea86-2aea-4774-927c-60f09e5a5b67_document.pdf",
+    "original_filename": "document.pdf",
+    "content_type": "application/pdf",
+    "file_size": 48213,
+    "sha256": "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+    "folder": "documents",
+    "description": "Important document",
+    "is_public": False,
+    "metadata": {"category": "contract"},
+    "status": "active",
+    "last_modified": "2026-11-21T10:15:00Z",
+}
+
+
+class FileOut(BaseModel):
+    """A file record."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    id: uuid.UUID
+    s3_key: str
+    bucket: str | None
+    owner: str
+    original_filename: str
+    content_type: str
+    file_size: int
+    sha256: str | None
+    etag: str | None
+    folder: str
+    description: str | None
+    is_public: bool
+    metadata: dict[str, Any]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    last_modified: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, record: FileRecord) -> FileOut:
+        return cls(
+            id=record.id,
+            s3_key=record.key,
+            bucket=record.bucket,
+            owner=record.owner,
+            original_filename=record.original_filename,
+            content_type=record.content_type,
+            file_size=record.size,
+            sha256=record.sha256,
+            etag=record.etag,
+            folder=record.folder,
+            description=record.description,
+            is_public=record.is_public,
+            metadata=record.user_metadata or {},
+            status=record.status,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            last_modified=record.updated_at,
+            deleted_at=record.deleted_at,
+        )
+
+
+class FileList(BaseModel):
+    """One page of files; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items: list[FileOut]
+    next_cursor: str | None
+
+
+class FilePatch(BaseModel):
+    """Fields that can be edited; omitted fields stay as they are."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"description": "Signed copy", "metadata": {"signed": True}, "is_public": False}
+            ]
+        },
+    )
+
+    description: str | None = Field(None, max_length=10_000)
+    metadata: dict[str, Any] | None = None
+    is_public: bool | None = None
+    folder: str | None = Field(None, max_length=1024)
+
+
+class CopyRequest(BaseModel):
+    """Brief 004's copy body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"new_folder": "archives", "new_metadata": {"archived": True, "date": "2025-01-15"}}
+            ]
+        },
+    )
+
+    new_folder: str | None = Field(None, max_length=1024)
+    new_metadata: dict[str, Any] | None = None
+
+
+class PresignedOut(BaseModel):
+    """A short-lived URL; the bytes never cross the service."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://bucket.s3.us-east-1.amazonaws.com/…?X-Amz-Signature=…",
+                    "expires_at": "2026-11-21T11:15:00Z",
+                    "expires_in": 3600,
+                }
+            ]
+        }
+    )
+
+    url: str
+    expires_at: datetime
+    expires_in: int

@@ -1,0 +1,25 @@
+"""What the app holds for its lifetime, built by the lifespan from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from s3files._config import Settings
+from s3files.server.auth import Authenticator
+from s3files.server.db.session import AsyncSession
+from s3files.server.metrics import Metrics
+from s3files.store import AsyncFileStore
+
+__all__ = ["AppState"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    files: AsyncFileStore
+    authenticator: Authenticator
+    metrics: Metrics

@@ -133,6 +133,7 @@ def start_service(settings: Settings) -> tuple[uvicorn.Server, threading.Thread]
 def make_service(
     tmp_path: Path, request: pytest.FixtureRequest, store: str, database: str, **overrides: Any
 ) -> Iterator[Service]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     settings = Settings(
         data_dir=tmp_path / "data",

@@ -92,7 +92,13 @@ class StreamingForm:
             self._seen_file = True
             self._part_is_file = True
             raw = options.get(b"filename*") or options.get(b"filename") or b""
-            self.filename = raw.decode("utf-8", "replace")
+            # browsers escape these three in filenames (HTML's multipart/form-data encoding)
+            self.filename = (
+                raw.decode("utf-8", "replace")
+                .replace("%22", '"')
+                .replace("%0D", "\r")
+                .replace("%0A", "\n")
+            )
             part_type = self._headers.get("content-type")
             self.file_content_type = part_type.decode("latin-1") if part_type else None
         elif len(self.fields) >= MAX_FIELDS:

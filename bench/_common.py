@@ -15,6 +15,7 @@ import gc
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +51,7 @@ __all__ = [
     "boto3_client",
     "machine_note",
     "print_table",
+    "reclaim_deleted",
     "run_isolated",
     "s3_server",
 ]
@@ -67,6 +69,7 @@ class S3Endpoint:
     secret_key: str
     region: str
     description: str
+    ceph_conf: str | None = None  # set when the benchmark booted the Ceph cluster itself
 
 
 @contextlib.contextmanager
@@ -85,17 +88,39 @@ def s3_server() -> Iterator[S3Endpoint]:
         return
     from tests.harness.ceph import CephCluster
 
-    with (
-        tempfile.TemporaryDirectory(prefix="s3files-bench-ceph-") as workdir,
-        CephCluster(Path(workdir)) as server,
-    ):
-        yield S3Endpoint(
-            endpoint_url=server.endpoint_url,
-            access_key=server.access_key,
-            secret_key=server.secret_key,
-            region=server.region,
-            description="Ceph RGW (memstore OSD) booted on this machine",
-        )
+    with tempfile.TemporaryDirectory(prefix="s3files-bench-ceph-") as workdir:
+        cluster = CephCluster(Path(workdir))
+        with cluster as server:
+            yield S3Endpoint(
+                endpoint_url=server.endpoint_url,
+                access_key=server.access_key,
+                secret_key=server.secret_key,
+                region=server.region,
+                description="Ceph RGW (memstore OSD) booted on this machine",
+                ceph_conf=str(cluster.conf),
+            )
+
+
+def reclaim_deleted(server: S3Endpoint) -> None:
+    """Make a booted Ceph RGW free the data of deleted objects now.
+
+    RGW hands the tail of a deleted object to its garbage collector, which by default frees
+    it only hours later; the booted OSD keeps everything in 2 GiB of memory, so a few runs
+    of 200 MB uploads would fill it (RGW then stops answering uploads). No-op for an
+    external server.
+    """
+    if server.ceph_conf is None:
+        return
+    env = {k: v for k, v in os.environ.items() if k not in _CEPH_ENV_DROP}
+    env["CEPH_CONF"] = server.ceph_conf
+    subprocess.run(
+        ["radosgw-admin", "-c", server.ceph_conf, "-n", "client.admin",
+         "gc", "process", "--include-all"],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+
+
+_CEPH_ENV_DROP = ("PYTHONPATH", "PYTHONHOME", "CEPH_ARGS", "CEPH_CONF")
 
 
 def boto3_client(server: S3Endpoint) -> S3Client:

@@ -41,6 +41,7 @@ from _common import (
     boto3_client,
     machine_note,
     print_table,
+    reclaim_deleted,
     run_isolated,
     s3_server,
 )
@@ -250,6 +251,7 @@ def bench_upload(
                 keep = done.result.key
             else:
                 client.delete_object(Bucket=bucket, Key=done.result.key)
+                reclaim_deleted(server)
     assert keep is not None
     return ours, theirs, keep
 

@@ -140,8 +140,7 @@ def make_service(
         database_url=_database_url(database, tmp_path, request),
         public_base_url=f"http://127.0.0.1:{port}",
         signing_key="test-signing-key-0123456789abcdef",
-        **_storage(store, tmp_path, request),
-        **overrides,
+        **{**_storage(store, tmp_path, request), **overrides},
     )
     service = Service(url=settings.public_base_url, settings=settings)
 

@@ -46,7 +46,7 @@ Authenticate with `Authorization: Bearer <key>`; create keys with
 
 
 def api_router() -> APIRouter:
-    """Every ``/api/v1`` route, for mounting under another prefix."""
+    """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
     router.include_router(files_router)
     return router
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
-    app.include_router(api_router(), prefix="/api/v1")
+    app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)
     return app

@@ -17,7 +17,7 @@ from s3files.server.files.service import FileService
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/files", tags=["files"])
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
 FileId = Annotated[uuid.UUID, "the file's id"]
 
 _FORM_SCHEMA: dict[str, Any] = {

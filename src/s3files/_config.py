@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = _env("S3FILES_JWT_JWKS_URL")
     jwt_audience: str | None = _env("S3FILES_JWT_AUDIENCE")
     jwt_issuer: str | None = _env("S3FILES_JWT_ISSUER")
+    cors_origins: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias="S3FILES_CORS_ORIGINS"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="S3FILES_LOG_LEVEL"
     )
@@ -131,6 +134,13 @@ class Settings(BaseSettings):
                 if item.strip()
             }
             return None if items in ({"*"}, set()) else frozenset(items)
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(o.strip().rstrip("/") for o in value.split(",") if o.strip())
         return value
 
     @field_validator("s3_folder_structure")

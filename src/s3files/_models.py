@@ -14,10 +14,13 @@ __all__ = [
     "STORAGE_CLASSES",
     "Encryption",
     "ListPage",
+    "MultipartUploadInfo",
     "ObjectInfo",
+    "PresignedPost",
     "PresignedURL",
     "PutOptions",
     "StoredFile",
+    "UploadPart",
     "decode_metadata",
     "encode_metadata",
 ]
@@ -152,3 +155,35 @@ class PresignedURL:
     method: str
     expires_at: datetime
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedPost:
+    """A browser form upload: POST ``fields`` plus the ``file`` field last to ``url``.
+
+    The policy binds the exact key, the content type and a size range; the store refuses
+    anything else.
+    """
+
+    url: str
+    fields: Mapping[str, str]
+    expires_at: datetime
+    max_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPart:
+    """One uploaded part of a multipart upload."""
+
+    number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUploadInfo:
+    """An unfinished multipart upload found in a store (for housekeeping)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None

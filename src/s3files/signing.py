@@ -165,7 +165,13 @@ class LocalURLSigner:
     verifies it with ``verify`` and refuses forged or expired ones.
     """
 
-    SIGNED_PARAMS = ("content-type", "response-content-disposition", "response-content-type")
+    SIGNED_PARAMS = (
+        "content-type",
+        "response-content-disposition",
+        "response-content-type",
+        "uploadId",
+        "partNumber",
+    )
 
     def __init__(self, secret: bytes, base_url: str, path_prefix: str = "/store/") -> None:
         if len(secret) < 16:
@@ -207,6 +213,30 @@ class LocalURLSigner:
             f"{self.base_url}{self.path_prefix}{quote_key(key)}?{urlencode(query, quote_via=quote)}"
         )
         return url, expires_at
+
+    def sign_policy(self, policy: Mapping[str, Any]) -> tuple[str, str]:
+        """A form-upload policy (JSON, base64) and its signature."""
+        encoded = base64.urlsafe_b64encode(json.dumps(dict(policy), sort_keys=True).encode())
+        text = encoded.decode()
+        digest = hmac.new(self._secret, b"policy\n" + encoded, hashlib.sha256).digest()
+        return text, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def verify_policy(
+        self, encoded: str, signature: str, *, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """The policy behind a signed form, or raise if forged or expired."""
+        digest = hmac.new(self._secret, b"policy\n" + encoded.encode(), hashlib.sha256).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if not hmac.compare_digest(expected, signature):
+            raise InvalidSignatureError("upload policy signature does not match")
+        try:
+            policy: dict[str, Any] = json.loads(base64.urlsafe_b64decode(encoded.encode()))
+            expires = float(policy["expires"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidSignatureError("malformed upload policy") from exc
+        if (now or datetime.now(UTC)).timestamp() > expires:
+            raise ExpiredSignatureError("upload policy has expired")
+        return policy
 
     def verify(
         self, method: str, key: str, query: Mapping[str, str], *, now: datetime | None = None

@@ -22,6 +22,7 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Sequence,
 )
 from dataclasses import replace
 from functools import partial
@@ -40,12 +41,16 @@ from s3files._models import (
     STORAGE_CLASSES,
     Encryption,
     ListPage,
+    MultipartUploadInfo,
     ObjectInfo,
+    PresignedPost,
     PresignedURL,
     PutOptions,
     StoredFile,
+    UploadPart,
     encode_metadata,
 )
+from s3files.direct import DirectUploads, VerifiedObject
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
 from s3files.signing import Credentials, LocalURLSigner
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
@@ -127,7 +132,7 @@ def _local_signer(settings: Settings) -> LocalURLSigner:
     return LocalURLSigner(secret, settings.public_base_url)
 
 
-class FileStore:
+class FileStore(DirectUploads):
     """Upload, download, list, copy, delete and presign files on one store.
 
     Every upload is validated while it streams (size, extension, sniffed MIME type) and
@@ -590,6 +595,47 @@ class AsyncFileStore:
 
     def public_url(self, key: str) -> str:
         return self.sync.public_url(key)
+
+    # Direct uploads (see s3files.direct) --------------------------------------------
+
+    def limit_for(self, requested: int | None) -> int:
+        return self.sync.limit_for(requested)
+
+    async def presign_post(self, key: str, **options: Any) -> PresignedPost:
+        return await self._run(self.sync.presign_post, key, **options)
+
+    async def start_multipart(self, key: str, **options: Any) -> str:
+        return await self._run(self.sync.start_multipart, key, **options)
+
+    async def presign_parts(
+        self, key: str, upload_id: str, numbers: Iterable[int], **options: Any
+    ) -> dict[int, PresignedURL]:
+        return await self._run(self.sync.presign_parts, key, upload_id, list(numbers), **options)
+
+    async def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadPart]:
+        return await self._run(self.sync.list_parts, key, upload_id)
+
+    async def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]] | None = None
+    ) -> str | None:
+        return await self._run(self.sync.complete_multipart, key, upload_id, parts)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        await self._run(self.sync.abort_multipart, key, upload_id)
+
+    async def list_multipart_uploads(self, prefix: str = "") -> builtins.list[MultipartUploadInfo]:
+        return await self._run(self.sync.list_multipart_uploads, prefix)
+
+    async def verify_object(self, key: str, **options: Any) -> VerifiedObject:
+        return await self._run(self.sync.verify_object, key, **options)
+
+    async def run_sync(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run another blocking call of the store on a worker thread; async iterables among
+        ``args`` are pulled chunk by chunk from the event loop."""
+        bridged = [_from_async(a) if isinstance(a, AsyncIterable) else a for a in args]
+        return await anyio.to_thread.run_sync(
+            partial(func, *bridged, **kwargs), limiter=self._limiter
+        )
 
 
 def _from_async(source: AsyncIterable[bytes]) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from s3files import __version__
 from s3files._config import Settings, load_settings
@@ -33,6 +34,7 @@ from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
 from s3files.server.state import AppState
+from s3files.server.uploads.endpoints import router as uploads_router
 from s3files.store import AsyncFileStore, FileStore
 
 __all__ = ["api_router", "create_app"]
@@ -49,6 +51,7 @@ def api_router() -> APIRouter:
     """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
     router.include_router(files_router)
+    router.include_router(uploads_router)
     return router
 
 
@@ -82,6 +85,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
+            allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match"],
+            expose_headers=["ETag", "Content-Range", "Content-Disposition", "Content-Length"],
+            max_age=3000,
+        )
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(health_router)

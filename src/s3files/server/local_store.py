@@ -6,13 +6,17 @@ forged or expired one answers 403 with ``invalid_signature`` / ``expired_signatu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
+from s3files._errors import EmptyFileError, FileTooLargeError
+from s3files._models import PutOptions
 from s3files.server.deps import StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
+from s3files.server.files.multipart import StreamingForm
 from s3files.stores.local import LocalStore
 
 __all__ = ["router"]
@@ -57,3 +61,106 @@ async def signed_download(
         public=False,
         disposition=params.get("response-content-disposition"),
     )
+
+
+def _write_form_body(
+    store: LocalStore, key: str, content_type: str, max_size: int, chunks: Iterable[bytes]
+) -> None:
+    """What the S3 server does with a POST form: store the bytes, refusing more than the
+    policy's limit (and leaving nothing behind then)."""
+    writer = store.open_writer(key, PutOptions(content_type=content_type))
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_size:
+                raise FileTooLargeError(
+                    f"file is larger than the policy's {max_size} bytes",
+                    limit=max_size,
+                    reason="file_too_large",
+                    key=key,
+                )
+            writer.write(chunk)
+        if size == 0:
+            raise EmptyFileError("file is empty", reason="empty_file", key=key)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+@router.post(
+    "/store-upload",
+    status_code=204,
+    responses=error_responses(400, 403, 413),
+    summary="Form upload through a signed local-store policy",
+)
+async def signed_form_upload(request: Request, state: StateDep) -> Response:
+    """The local store's answer to S3's presigned POST: the fields ``key``, ``Content-Type``,
+    ``policy`` and ``x-s3files-signature`` must come before the ``file``."""
+    store = _local(state)
+    assert store.signer is not None
+    form = StreamingForm(request.headers.get("content-type"), request.stream())
+    await form.start()
+    fields = form.fields
+    policy = store.signer.verify_policy(
+        fields.get("policy", ""), fields.get("x-s3files-signature", "")
+    )
+    if fields.get("key") != policy["key"]:
+        raise ApiError(403, "policy_violation", "the key does not match the policy")
+    if fields.get("Content-Type") != policy["content_type"]:
+        raise ApiError(403, "policy_violation", "the content type does not match the policy")
+    await state.files.run_sync(
+        _write_form_body,
+        store,
+        policy["key"],
+        policy["content_type"],
+        int(policy["max_size"]),
+        form.file_chunks(),
+    )
+    return Response(status_code=204)
+
+
+MAX_PART_BYTES = 5 * 1024**3
+
+
+def _write_object(
+    store: LocalStore, key: str, content_type: str, chunks: Iterable[bytes]
+) -> str | None:
+    writer = store.open_writer(key, PutOptions(content_type=content_type))
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+        return writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+@router.put(
+    "/store/{key:path}",
+    responses=error_responses(400, 403, 404),
+    summary="Upload through a signed local-store URL (a part, or a whole object)",
+)
+async def signed_put(key: str, request: Request, state: StateDep) -> Response:
+    store = _local(state)
+    assert store.signer is not None
+    params = store.signer.verify("PUT", key, dict(request.query_params))
+    etag: str | None
+    if "uploadId" in params:
+        etag = await state.files.run_sync(
+            store.write_part,
+            key,
+            params["uploadId"],
+            int(params.get("partNumber", "0")),
+            request.stream(),
+            max_size=MAX_PART_BYTES,
+        )
+    else:
+        claimed = params.get("content-type")
+        if claimed is not None and request.headers.get("content-type") != claimed:
+            raise ApiError(403, "invalid_signature", "Content-Type differs from the signed one")
+        etag = await state.files.run_sync(
+            _write_object, store, key, claimed or "application/octet-stream", request.stream()
+        )
+    return Response(status_code=200, headers={"ETag": f'"{etag}"'})

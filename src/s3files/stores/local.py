@@ -13,7 +13,6 @@ verifies (``signing.LocalURLSigner``).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import hashlib
@@ -38,7 +37,8 @@ from s3files._errors import (
 from s3files._models import ListPage, ObjectInfo, PresignedURL, PutOptions, decode_metadata
 from s3files.naming import validate_key
 from s3files.signing import LocalURLSigner
-from s3files.stores.base import DEFAULT_CHUNK_SIZE
+from s3files.stores.base import DEFAULT_CHUNK_SIZE, decode_token, encode_token
+from s3files.stores.local_direct import LocalDirectUploads
 
 __all__ = ["LocalStore", "translate_os_errors"]
 
@@ -107,7 +107,7 @@ class _LocalWriter:
             self._tmp.unlink()
 
 
-class LocalStore:
+class LocalStore(LocalDirectUploads):
     """Objects as files under ``root``; thread-safe, every write atomic."""
 
     def __init__(
@@ -298,14 +298,7 @@ class LocalStore:
     ) -> ListPage:
         if page_size < 1:
             raise InvalidInputError("page_size must be at least 1", reason="invalid_page_size")
-        after = None
-        if token:
-            try:
-                after = base64.urlsafe_b64decode(token.encode()).decode()
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InvalidInputError(
-                    "malformed continuation token", reason="invalid_token"
-                ) from exc
+        after = decode_token(token) if token else None
         folder, _, _ = prefix.rpartition("/")
         start = self.root / folder if folder else self.root
         if folder:
@@ -316,7 +309,7 @@ class LocalStore:
             if not key.startswith(prefix):
                 continue
             if len(items) == page_size:
-                next_token = base64.urlsafe_b64encode(items[-1].key.encode()).decode()
+                next_token = encode_token(items[-1].key)
                 break
             try:
                 items.append(self.head(key))

@@ -40,6 +40,7 @@ from s3files._models import (
 )
 from s3files.signing import Credentials, presign_url, quote_key
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, decode_token, encode_token
+from s3files.stores.s3_direct import S3DirectUploads
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -215,17 +216,10 @@ class _S3Writer:
                 self._send_part(bytes(self._buffer))
                 self._buffer = bytearray()
             parts = [future.result() for future in self._parts]
-            completed = store.client.complete_multipart_upload(
-                Bucket=store.bucket,
-                Key=self._full_key,
-                UploadId=self._upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            etag = store._finish_multipart(
+                self._full_key, self._upload_id, [(p["PartNumber"], p["ETag"]) for p in parts]
             )
             self._closed = True
-            etag = _etag(completed.get("ETag"))
-            if not etag:  # Ceph RGW 16 leaves the ETag of CompleteMultipartUpload empty
-                head = store.client.head_object(Bucket=store.bucket, Key=self._full_key)
-                etag = _etag(head.get("ETag"))
             return etag
 
     def abort(self) -> None:
@@ -247,7 +241,7 @@ class _S3Writer:
                 )
 
 
-class S3Store:
+class S3Store(S3DirectUploads):
     """One bucket (and optional key prefix) on an S3-compatible server. Thread-safe.
 
     >>> store = S3Store("my-bucket", region="eu-west-1")                      # AWS

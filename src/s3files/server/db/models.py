@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Dialect, Index, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKey", "Base", "FileRecord", "FileStatus", "utcnow"]
+__all__ = ["ApiKey", "Base", "DirectUpload", "FileRecord", "FileStatus", "UploadStatus", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -90,3 +90,46 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class UploadStatus:
+    """A direct upload is ``pending`` until completed (``complete``), refused at completion
+    (``rejected``), cancelled by its owner (``aborted``) or left to time out (``expired``)."""
+
+    PENDING = "pending"
+    COMPLETE = "complete"
+    REJECTED = "rejected"
+    ABORTED = "aborted"
+    EXPIRED = "expired"
+
+
+class DirectUpload(Base):
+    """A browser-to-store upload, recorded before anything is signed."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(1024), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "post" or "multipart"
+    multipart_id: Mapped[str | None] = mapped_column(String(1024))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    max_size: Mapped[int] = mapped_column(BigInteger)
+    expected_size: Mapped[int | None] = mapped_column(BigInteger)
+    expected_sha256: Mapped[str | None] = mapped_column(String(64))
+    folder: Mapped[str] = mapped_column(String(1024), default="")
+    description: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=UploadStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_uploads_status_expires", "status", "expires_at"),
+        Index("ix_uploads_owner", "owner"),
+    )

@@ -1,0 +1,49 @@
+"""Direct-to-store uploads: the store signs, the client sends the bytes, the server checks.
+
+``DirectUploadStore`` is what a store offers for it: a POST policy for browser forms and
+multipart uploads whose parts are PUT to presigned URLs. ``S3Store`` signs for the S3
+server; ``LocalStore`` signs tokens that the s3files service verifies and serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
+
+__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "DirectUploadStore"]
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+MAX_PARTS = 10_000
+
+
+@runtime_checkable
+class DirectUploadStore(Protocol):
+    def presign_post(
+        self, key: str, *, content_type: str, max_size: int, expires_in: int
+    ) -> PresignedPost:
+        """A form upload bound to ``key``, ``content_type`` and 1..``max_size`` bytes."""
+        ...
+
+    def create_multipart(self, key: str, options: PutOptions) -> str:
+        """Start a multipart upload; returns its upload id."""
+        ...
+
+    def presign_part(
+        self, key: str, upload_id: str, number: int, *, expires_in: int
+    ) -> PresignedURL: ...
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadPart]: ...
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> str | None:
+        """Assemble the parts (number, etag) in order; returns the object's ETag."""
+        ...
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Discard the upload and its parts; an unknown upload is not an error."""
+        ...
+
+    def list_multipart_uploads(self, prefix: str = "") -> Iterable[MultipartUploadInfo]: ...

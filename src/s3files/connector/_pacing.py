@@ -87,7 +87,7 @@ class RetryPolicy:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** min(retry, 62)))
         # Jitter spreads clients apart; it has nothing to do with security.
-        return (rng or random).uniform(0, ceiling)  # noqa: S311
+        return (rng or random).uniform(0, ceiling)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -203,11 +203,23 @@ class UploadService:
 
     async def _assemble(self, upload: DirectUpload) -> None:
         """Complete the store's multipart upload (once; a retry finds the object)."""
-        assert upload.multipart_id is not None
+        assert upload.multipart_id is not None and upload.expected_size is not None
         if await self.files.exists(upload.key):
             return
+        _, count = plan_parts(upload.expected_size)
+        parts = await self.files.list_parts(upload.key, upload.multipart_id)
+        numbers = [part.number for part in parts]
+        if numbers != list(range(1, count + 1)):
+            missing = sorted(set(range(1, count + 1)) - set(numbers))
+            raise ApiError(
+                400,
+                "incomplete_upload",
+                f"{len(missing)} of {count} parts are missing: {missing[:10]}",
+            )
         try:
-            await self.files.complete_multipart(upload.key, upload.multipart_id)
+            await self.files.complete_multipart(
+                upload.key, upload.multipart_id, [(p.number, p.etag) for p in parts]
+            )
         except InvalidInputError as exc:
             raise ApiError(400, "incomplete_upload", str(exc.message)) from None
 

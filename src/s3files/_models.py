@@ -56,14 +56,15 @@ def encode_metadata(metadata: Mapping[str, Any] | None) -> dict[str, str]:
     encoded: dict[str, str] = {}
     for raw_key, value in metadata.items():
         key = str(raw_key).lower()
-        if not key or not set(key) <= _METADATA_KEY_CHARS:
+        if not key or len(key) > 128 or not set(key) <= _METADATA_KEY_CHARS:
             raise InvalidInputError(
                 f"metadata key {str(raw_key)[:64]!r} may contain only letters, digits, '-' and '_'",
                 reason="invalid_metadata",
             )
         try:
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
             encoded[key] = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
             raise InvalidInputError(
                 f"metadata value of {key!r} is not JSON-compatible", reason="invalid_metadata"
             ) from exc

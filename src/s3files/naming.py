@@ -38,6 +38,7 @@ FOLDER_PLACEHOLDERS = frozenset({"year", "month", "day", "hour"})
 
 MAX_FILENAME_BYTES = 200
 MAX_FOLDER_DEPTH = 16
+MAX_FOLDER_BYTES = 512
 MAX_KEY_BYTES = 1024
 _MAX_EXTENSION_LENGTH = 16
 # Characters kept besides letters, digits and spaces; everything else becomes "_".
@@ -141,7 +142,12 @@ def sanitize_folder(folder: str | None) -> str:
         raise InvalidKeyError(
             f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels", reason="invalid_folder"
         )
-    return "/".join(segments)
+    joined = "/".join(segments)
+    if len(joined.encode("utf-8")) > MAX_FOLDER_BYTES:
+        raise InvalidKeyError(
+            f"folder is longer than {MAX_FOLDER_BYTES} bytes", reason="invalid_folder"
+        )
+    return joined
 
 
 def validate_key(key: str) -> str:

@@ -29,6 +29,11 @@ INLINE_TYPES = frozenset(
     }
 )
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_HUGE = 2**63  # stands for any number too long to be a real offset
+
+
+def _number(text: str) -> int:
+    return int(text) if len(text) <= 18 else _HUGE
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -41,9 +46,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first_text, last_text = match.groups()
     if first_text:
-        first = int(first_text)
-        last = min(int(last_text), size - 1) if last_text else size - 1
-        if first >= size or (last_text and int(last_text) < first):
+        first = _number(first_text)
+        last = min(_number(last_text), size - 1) if last_text else size - 1
+        if first >= size or (last_text and _number(last_text) < first):
             raise ApiError(
                 416,
                 "invalid_range",
@@ -51,7 +56,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
                 {"Content-Range": f"bytes */{size}"},
             )
     else:
-        suffix = int(last_text)
+        suffix = _number(last_text)
         if suffix == 0:
             raise ApiError(
                 416, "invalid_range", "empty suffix range", {"Content-Range": f"bytes */{size}"}

@@ -133,6 +133,9 @@ async def list_files(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FileList:
     """Newest first; ``next_cursor`` fetches the next page."""
+    for name, value in (("folder", folder), ("search", search), ("content_type", content_type)):
+        if value and ("\x00" in value or not value.isprintable()):
+            raise ApiError(400, "invalid_query", f"{name} contains control characters")
     rows, next_cursor = await FileService(state, session, principal).list(
         folder=folder,
         search=search,

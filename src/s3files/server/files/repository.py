@@ -27,7 +27,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
         raise ApiError(400, "invalid_cursor", "cursor is not one this service issued") from None
 
 

@@ -1,12 +1,14 @@
-"""The files use cases. The request's session commits; the service never does, except for the
-``pending`` record written before bytes reach the store (so that a crash leaves a trace that
-``s3files cleanup`` can act on)."""
+"""The files use cases. The request's session commits; the service never does, except around
+new objects: the ``pending`` record is committed before bytes reach the store (so that a
+crash leaves a trace that ``s3files cleanup`` can act on), and its activation is committed
+here so that a failure can still remove the object."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +55,24 @@ def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
     return value
 
 
+def check_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    if len(description) > 10_000:
+        raise _invalid("description", "longer than 10000 characters")
+    if "\x00" in description or not _encodable(description):
+        raise _invalid("description", "contains a NUL or an unpaired surrogate")
+    return description
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_upload_fields(fields: Mapping[str, str | None]) -> UploadFields:
     """Validate ``folder``, ``description``, ``is_public`` and ``metadata`` (JSON text)."""
     unknown = set(fields) - {"folder", "description", "is_public", "metadata"}
@@ -61,15 +81,14 @@ def parse_upload_fields(fields: Mapping[str, str | None]) -> UploadFields:
     public_text = (fields.get("is_public") or "").strip().lower()
     if public_text not in _TRUE | _FALSE:
         raise _invalid("is_public", "use true or false")
-    description = fields.get("description")
-    if description is not None and len(description) > 10_000:
-        raise _invalid("description", "longer than 10000 characters")
+    description = check_description(fields.get("description"))
     metadata: dict[str, Any] = {}
     if fields.get("metadata"):
         try:
-            metadata = check_metadata(json.loads(fields["metadata"] or ""))
-        except ValueError:
+            parsed = json.loads(fields["metadata"] or "")
+        except (ValueError, RecursionError):
             raise _invalid("metadata", "is not valid JSON") from None
+        metadata = check_metadata(parsed)
     return UploadFields(
         folder=sanitize_folder(fields.get("folder")),
         description=description or None,
@@ -109,7 +128,7 @@ class FileService:
                 return record
         record = await self.repository.get(file_id, owner=None)
         if record is None or not record.is_public:
-            if self.principal is None and record is not None:
+            if self.principal is None:  # the same answer whether or not the id exists
                 raise ApiError(
                     401, "unauthorized", "credentials required", {"WWW-Authenticate": "Bearer"}
                 )
@@ -142,6 +161,19 @@ class FileService:
         async with self.state.sessions() as session:
             session.add(record)
             await session.commit()
+
+    @asynccontextmanager
+    async def _activation(self, record_id: uuid.UUID, key: str) -> AsyncIterator[None]:
+        """Make a staged record active and commit it; if that fails, the object and the
+        record are removed, so that nothing half-written is left."""
+        try:
+            yield
+            await self.session.commit()
+        except BaseException:
+            await self.session.rollback()
+            await self.state.files.delete(key)
+            await self._unstage(record_id)
+            raise
 
     async def _unstage(self, record_id: uuid.UUID) -> None:
         async with self.state.sessions() as session:
@@ -191,21 +223,20 @@ class FileService:
                 await files.delete(key)
             await self._unstage(staged.id)
             raise
-        record = await self.session.get(FileRecord, staged.id)
-        if record is None:  # removed by a concurrent cleanup: nothing may point at the object
-            await files.delete(key)
-            raise ApiError(409, "conflict", "the upload was cancelled while in progress")
-        record.size = stored.size
-        record.sha256 = stored.sha256
-        record.etag = stored.etag
-        record.content_type = stored.content_type
-        record.folder = values.folder
-        record.description = values.description
-        record.is_public = values.is_public
-        record.user_metadata = values.metadata
-        record.status = FileStatus.ACTIVE
-        record.updated_at = utcnow()
-        await self.session.flush()
+        async with self._activation(staged.id, key):
+            record = await self.session.get(FileRecord, staged.id)
+            if record is None:  # removed by a concurrent cleanup: nothing may point at it
+                raise ApiError(409, "conflict", "the upload was cancelled while in progress")
+            record.size = stored.size
+            record.sha256 = stored.sha256
+            record.etag = stored.etag
+            record.content_type = stored.content_type
+            record.folder = values.folder
+            record.description = values.description
+            record.is_public = values.is_public
+            record.user_metadata = values.metadata
+            record.status = FileStatus.ACTIVE
+            record.updated_at = utcnow()
         self.state.metrics.uploaded_bytes.inc(stored.size)
         self.state.metrics.files_uploaded.inc()
         log_event(
@@ -235,7 +266,7 @@ class FileService:
     ) -> FileRecord:
         record = await self.get(file_id)
         if "description" in fields_set:
-            record.description = description
+            record.description = check_description(description)
         if "metadata" in fields_set:
             record.user_metadata = check_metadata(metadata if metadata is not None else {})
         if "is_public" in fields_set and is_public is not None:
@@ -301,13 +332,12 @@ class FileService:
         except BaseException:
             await self._unstage(staged.id)
             raise
-        record = await self.session.get(FileRecord, staged.id)
-        if record is None:
-            await files.delete(key)
-            raise ApiError(409, "conflict", "the copy was cancelled while in progress")
-        record.etag = copied.etag
-        record.status = FileStatus.ACTIVE
-        await self.session.flush()
+        async with self._activation(staged.id, key):
+            record = await self.session.get(FileRecord, staged.id)
+            if record is None:
+                raise ApiError(409, "conflict", "the copy was cancelled while in progress")
+            record.etag = copied.etag
+            record.status = FileStatus.ACTIVE
         return record
 
     async def delete(self, file_id: uuid.UUID, *, hard: bool) -> None:

@@ -479,7 +479,7 @@ mon max pg per osd = 1000
 paxos propose interval = 0.01
 paxos min wait = 0.001
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = 4294967296
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg autoscale mode = off
@@ -525,6 +525,11 @@ rgw enable lc threads = false
 rgw crypt require ssl = false
 rgw crypt s3 kms backend = testing
 rgw crypt s3 kms encryption keys = {KMS_KEY_ID}={_b64_key()}
+# free deleted objects' data within seconds (default: hours), so that a long test session
+# does not fill the in-memory OSD
+rgw gc obj min wait = 1
+rgw gc processor period = 2
+rgw gc processor max time = 2
 """
         self.conf.write_text(conf)
 

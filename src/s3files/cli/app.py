@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from s3files import __version__
-from s3files.cli import files, server
+from s3files.cli import admin, files, server
 from s3files.cli._common import State
 
 app = typer.Typer(
@@ -34,6 +34,9 @@ for command in (
 ):
     app.command()(command)
 app.command()(server.serve)
+app.command()(admin.cleanup)
+app.command()(admin.doctor)
+app.add_typer(admin.bucket_app, name="bucket")
 app.add_typer(server.keys_app, name="keys")
 app.add_typer(server.db_app, name="db")
 

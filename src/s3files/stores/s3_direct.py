@@ -191,3 +191,51 @@ class S3DirectUploads:
                 return
             args["KeyMarker"] = response.get("NextKeyMarker")
             args["UploadIdMarker"] = response.get("NextUploadIdMarker")
+
+    # Bucket set-up for browser uploads ------------------------------------------------
+
+    def configure_cors(self: _S3Base, origins: Sequence[str], *, max_age: int = 3000) -> None:
+        """Let browsers on ``origins`` GET, PUT and POST to the bucket and read ETags (which
+        multipart uploads need). Replaces the bucket's CORS rules."""
+        from s3files.stores.s3 import translate_s3_errors
+
+        rule: Any = {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": max_age,
+        }
+        with translate_s3_errors(self.bucket):
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+
+    def get_cors(self: _S3Base) -> list[dict[str, Any]]:
+        """The bucket's CORS rules ([] when none)."""
+        import botocore.exceptions
+
+        from s3files.stores.s3 import translate_s3_errors
+
+        with translate_s3_errors(self.bucket):
+            try:
+                response: Any = self.client.get_bucket_cors(Bucket=self.bucket)
+            except botocore.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
+                    return []
+                raise
+        rules: list[dict[str, Any]] = response.get("CORSRules", [])
+        return rules
+
+    def configure_abort_incomplete(self: _S3Base, days: int) -> None:
+        """A lifecycle rule that aborts multipart uploads left unfinished for ``days``."""
+        from s3files.stores.s3 import translate_s3_errors
+
+        rule: Any = {
+            "ID": "s3files-abort-incomplete-multipart",
+            "Status": "Enabled",
+            "Filter": {"Prefix": f"{self.prefix}/" if self.prefix else ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
+        }
+        with translate_s3_errors(self.bucket):
+            self.client.put_bucket_lifecycle_configuration(
+                Bucket=self.bucket, LifecycleConfiguration={"Rules": [rule]}
+            )

@@ -18,6 +18,7 @@ from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import AsyncSession
 from s3files.server.errors import ApiError
+from s3files.server.failpoints import failpoint
 from s3files.server.files.repository import FileFilters, FileRepository
 from s3files.server.logs import log_event
 from s3files.server.state import AppState
@@ -218,6 +219,7 @@ class FileService:
                 chunks, key=key, filename=safe_name, content_type=claimed_type
             )
             values = parse_upload_fields(fields())
+            failpoint("upload.after_store_write")
         except BaseException:
             if stored is not None:
                 await files.delete(key)

@@ -1,0 +1,223 @@
+"""``s3files cleanup``: bring the database and the store back into agreement.
+
+Each step touches only what is older than a grace period, so it is safe beside live traffic,
+and each is idempotent, so it can run again and again:
+
+1. direct uploads past their expiry: multipart aborted, object deleted, marked ``expired``;
+2. multipart uploads in the store that no pending upload owns: aborted;
+3. files in the trash longer than the retention period: object and record removed;
+4. ``pending`` file records (an upload or copy that never finished): object and record removed;
+5. objects with no record (orphans): deleted;
+6. records whose object is gone: removed.
+
+Without ``fix`` it only reports. Steps 5 and 6 walk the store's listing and the records in
+the same key order side by side, in constant memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from s3files._errors import ObjectNotFoundError
+from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
+from s3files.server.db.session import AsyncSession
+from s3files.server.logs import log_event
+from s3files.server.uploads.repository import UploadRepository
+from s3files.store import AsyncFileStore
+from s3files.stores.local import LocalStore
+
+__all__ = ["CleanupReport", "cleanup"]
+
+_BATCH = 1000
+
+
+@dataclass
+class CleanupReport:
+    """What cleanup found (and, with ``fixed``, repaired)."""
+
+    fixed: bool
+    expired_uploads: list[str] = field(default_factory=list)
+    stale_multipart_uploads: list[str] = field(default_factory=list)
+    purged_files: list[str] = field(default_factory=list)
+    unfinished_files: list[str] = field(default_factory=list)
+    orphan_objects: list[str] = field(default_factory=list)
+    missing_objects: list[str] = field(default_factory=list)
+    stale_temporary_files: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: len(value) if isinstance(value, list) else value
+            for name, value in vars(self).items()
+            if name != "fixed"
+        }
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.counts().values())
+
+
+async def cleanup(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    *,
+    fix: bool,
+    grace: timedelta = timedelta(hours=1),
+    retention: timedelta = timedelta(days=30),
+) -> CleanupReport:
+    now = utcnow()
+    cutoff = now - grace
+    report = CleanupReport(fixed=fix)
+    async with sessions() as session:
+        await _expired_uploads(session, files, report, cutoff, fix)
+        await _stale_multipart(session, files, report, cutoff, fix)
+        await _purge_trash(session, files, report, now - retention, fix)
+        await _unfinished_files(session, files, report, cutoff, fix)
+        pending = await UploadRepository(session).pending_keys()
+        await _reconcile(engine, session, files, report, cutoff, pending, fix)
+    store = files.store
+    if isinstance(store, LocalStore):
+        report.stale_temporary_files = await files.run_sync(_stale_temporary, store, cutoff, fix)
+    log_event("cleanup_finished", fixed=fix, **report.counts())
+    return report
+
+
+async def _expired_uploads(
+    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+) -> None:
+    for upload in await UploadRepository(session).expired_pending(cutoff):
+        report.expired_uploads.append(upload.key)
+        if fix:
+            if upload.multipart_id:
+                await files.abort_multipart(upload.key, upload.multipart_id)
+            await files.delete(upload.key)
+            upload.status = UploadStatus.EXPIRED
+            await session.commit()
+
+
+async def _stale_multipart(
+    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+) -> None:
+    owned = await UploadRepository(session).pending_multipart_ids()
+    for upload in await files.list_multipart_uploads():
+        if upload.upload_id in owned:
+            continue
+        if upload.initiated is not None and upload.initiated > cutoff:
+            continue
+        report.stale_multipart_uploads.append(upload.key)
+        if fix:
+            await files.abort_multipart(upload.key, upload.upload_id)
+
+
+async def _purge_trash(
+    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, before: datetime, fix: bool
+) -> None:
+    statement = (
+        select(FileRecord)
+        .where(FileRecord.status == FileStatus.DELETED, FileRecord.deleted_at < before)
+        .limit(_BATCH)
+    )
+    while records := (await session.execute(statement)).scalars().all():
+        for record in records:
+            report.purged_files.append(record.key)
+            if fix:
+                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
+                await files.delete(record.key)
+                await session.commit()
+        if not fix:
+            return
+
+
+async def _unfinished_files(
+    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+) -> None:
+    statement = (
+        select(FileRecord)
+        .where(FileRecord.status == FileStatus.PENDING, FileRecord.created_at < cutoff)
+        .limit(_BATCH)
+    )
+    while records := (await session.execute(statement)).scalars().all():
+        for record in records:
+            report.unfinished_files.append(record.key)
+            if fix:
+                await files.delete(record.key)
+                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
+                await session.commit()
+        if not fix:
+            return
+
+
+async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[FileRecord]:
+    """Every file record in byte order of its key (as the store lists), in batches."""
+    collation = "C" if engine.dialect.name == "postgresql" else "BINARY"
+    ordered = FileRecord.key.collate(collation)
+    last: str | None = None
+    while True:
+        statement = select(FileRecord).order_by(ordered).limit(_BATCH)
+        if last is not None:
+            statement = statement.where(ordered > last)
+        batch = (await session.execute(statement)).scalars().all()
+        for record in batch:
+            yield record
+        if len(batch) < _BATCH:
+            return
+        last = batch[-1].key
+
+
+async def _reconcile(
+    engine: AsyncEngine,
+    session: AsyncSession,
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    pending: set[str],
+    fix: bool,
+) -> None:
+    records = _record_keys(engine, session)
+    record = await anext(records, None)
+    gone: list[FileRecord] = []
+    async for info in files.iter_objects():
+        while record is not None and record.key < info.key:
+            gone.append(record)
+            record = await anext(records, None)
+        if record is not None and record.key == info.key:
+            record = await anext(records, None)
+            continue
+        young = info.last_modified is not None and info.last_modified > cutoff
+        if info.key in pending or young:
+            continue
+        report.orphan_objects.append(info.key)
+        if fix:
+            await files.delete(info.key)
+    while record is not None:
+        gone.append(record)
+        record = await anext(records, None)
+    for missing in gone:
+        if missing.status == FileStatus.PENDING or missing.created_at > cutoff:
+            continue
+        with contextlib.suppress(ObjectNotFoundError):
+            await files.head(missing.key)
+            continue  # listed late: it is there after all
+        report.missing_objects.append(missing.key)
+        if fix:
+            await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
+            await session.execute(delete(DirectUpload).where(DirectUpload.file_id == missing.id))
+            await session.commit()
+
+
+def _stale_temporary(store: LocalStore, cutoff: datetime, fix: bool) -> int:
+    """Writes that a killed process left in the local store's temporary folder."""
+    count = 0
+    for path in (store.root / ".s3files" / "tmp").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff.timestamp():
+                count += 1
+                if fix:
+                    path.unlink()
+    return count

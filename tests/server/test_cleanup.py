@@ -1,0 +1,251 @@
+"""``s3files cleanup``: after crashes and abandoned uploads, the database and the store agree
+again, and no completed file is lost. The crashes are real: the service process is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from s3files import FileStore, Settings
+from s3files.server.keys.service import create_key
+from tests import samples
+from tests.server.conftest import Service, free_port, make_service
+
+MiB = 1024 * 1024
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a CLI process use the same store and database."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(settings.data_dir),
+        "S3FILES_DATA_DIR": str(settings.data_dir),
+        "S3FILES_DATABASE_URL": settings.database(),
+        "S3FILES_STORAGE_URL": settings.storage_url or "",
+        "S3FILES_SIGNING_KEY": settings.signing_key.get_secret_value()
+        if settings.signing_key
+        else "",
+    }
+    if settings.s3_endpoint_url:
+        env |= {
+            "S3_ENDPOINT_URL": settings.s3_endpoint_url,
+            "AWS_ACCESS_KEY_ID": settings.aws_access_key_id or "",
+            "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value()
+            if settings.aws_secret_access_key
+            else "",
+            "AWS_REGION": settings.aws_region,
+        }
+    return env | extra
+
+
+def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "s3files.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment(settings),
+        cwd=settings.data_dir,
+    )
+
+
+def run_cleanup(settings: Settings, *args: str) -> dict[str, Any]:
+    done = cli(settings, "cleanup", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def findings(report: dict[str, Any]) -> dict[str, int]:
+    counts = {k: len(v) if isinstance(v, list) else v for k, v in report.items() if k != "fixed"}
+    return {k: v for k, v in counts.items() if v}
+
+
+def upload(client: httpx.Client, content: bytes, name: str) -> dict[str, Any]:
+    response = client.post("/api/v1/files/upload", files={"file": (name, content)})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_cleanup_finds_and_repairs_everything(sqlite_service: Service) -> None:
+    service = sqlite_service
+    files: FileStore = service.library()
+    with service.client() as client:
+        kept = upload(client, samples.pdf(), "kept.pdf")
+        trashed = upload(client, samples.text(), "trashed.txt")
+        client.delete(f"/api/v1/files/{trashed['id']}")
+        vanished = upload(client, samples.text(), "vanished.txt")
+        files.delete(vanished["s3_key"])  # the object disappears behind the service's back
+        abandoned = client.post(
+            "/api/v1/uploads", json={"original_filename": "a.png", "content_type": "image/png"}
+        ).json()
+        httpx.post(
+            abandoned["form_url"],
+            data=abandoned["form_fields"],
+            files={"file": ("a.png", samples.png())},
+        )
+    orphan = files.upload(samples.text(), filename="orphan.txt", folder="stray").key
+    stale = files.start_multipart("stray/stale.bin", content_type="application/zip")
+    service.run(lambda session: _expire_uploads(session))
+
+    report = run_cleanup(service.settings, "--grace-minutes", "0", "--retention-days", "0")
+    assert findings(report) == {
+        "expired_uploads": 1,
+        "stale_multipart_uploads": 1,
+        "purged_files": 1,
+        "orphan_objects": 1,
+        "missing_objects": 1,
+    }
+    assert report["orphan_objects"] == [orphan]
+    assert report["missing_objects"] == [vanished["s3_key"]]
+    assert files.exists(orphan)  # only a report so far
+
+    fixed = run_cleanup(service.settings, "--fix", "--grace-minutes", "0", "--retention-days", "0")
+    assert findings(fixed) == findings(report)
+    assert (
+        findings(run_cleanup(service.settings, "--grace-minutes", "0", "--retention-days", "0"))
+        == {}
+    )
+    assert not files.exists(orphan) and not files.exists(abandoned["key"])
+    assert stale not in [u.upload_id for u in files.list_multipart_uploads()]
+    with service.client() as client:
+        assert client.get(f"/api/v1/files/{kept['id']}/download").content == samples.pdf()
+        assert client.get(f"/api/v1/files/{vanished['id']}").status_code == 404
+    assert [row[0] for row in service.db_rows("select key from files")] == [kept["s3_key"]]
+
+    # with the default grace period, fresh things are left alone
+    files.upload(samples.text(), filename="fresh.txt", folder="stray")
+    assert findings(run_cleanup(service.settings, "--fix")) == {}
+
+
+async def _expire_uploads(session: Any) -> None:
+    from sqlalchemy import text
+
+    await session.execute(text("update uploads set expires_at = '2000-01-01 00:00:00'"))
+
+
+class ServiceProcess:
+    """``s3files serve`` in its own process, so that a test can kill it."""
+
+    def __init__(self, settings: Settings, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "s3files.cli", "serve", "--port", str(self.port)],
+            env=environment(settings, S3FILES_PUBLIC_URL=self.url, **env),
+            cwd=settings.data_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.kill()
+        raise AssertionError("the service did not start")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+@pytest.fixture(params=["local", "s3"])
+def crash_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Service, str]]:
+    running = make_service(tmp_path, request, request.param, "sqlite")
+    service = next(running)
+    try:
+        key = service.run(lambda session: _new_key(session))
+        yield service, key
+    finally:
+        next(running, None)
+
+
+async def _new_key(session: Any) -> str:
+    return (await create_key(session, owner="crash")).secret
+
+
+def test_crash_between_store_write_and_commit(crash_settings: tuple[Service, str]) -> None:
+    service, key = crash_settings
+    headers = {"Authorization": f"Bearer {key}"}
+    files = service.library()
+    healthy = ServiceProcess(service.settings)
+    try:
+        before = httpx.post(
+            f"{healthy.url}/api/v1/files/upload",
+            headers=headers,
+            files={"file": ("before.pdf", samples.pdf())},
+        ).json()
+    finally:
+        healthy.kill()
+
+    dying = ServiceProcess(service.settings, S3FILES_FAILPOINTS="upload.after_store_write")
+    with pytest.raises(httpx.TransportError):
+        httpx.post(
+            f"{dying.url}/api/v1/files/upload",
+            headers=headers,
+            files={"file": ("lost.txt", samples.text())},
+        )
+    assert dying.process.wait(10) == 86
+    pending = service.db_rows("select key from files where status = 'pending'")
+    assert len(pending) == 1 and files.exists(pending[0][0])  # the half-written state
+
+    mid = ServiceProcess(service.settings)
+    stop = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        block = samples.text(MiB)
+        for _ in range(40):
+            yield block
+            if stop.is_set():
+                return
+        time.sleep(30)
+
+    def send() -> None:
+        try:
+            httpx.post(
+                f"{mid.url}/api/v1/files/stream",
+                params={"filename": "big.txt"},
+                headers=headers,
+                content=slow_body(),
+                timeout=60,
+            )
+        except httpx.TransportError:
+            pass
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not service.db_rows(
+        "select key from files where original_filename = 'big.txt'"
+    ):
+        time.sleep(0.05)
+    time.sleep(1.0)  # let some parts reach the store
+    mid.kill()  # killed mid-upload
+    stop.set()
+    sender.join(30)
+
+    report = run_cleanup(service.settings, "--fix", "--grace-minutes", "0")
+    assert report["unfinished_files"] == 2, report
+    after = run_cleanup(service.settings, "--grace-minutes", "0")
+    assert findings(after) == {}, after
+    assert service.db_rows("select status from files") == [("active",)]
+    assert [info.key for info in files.iter_objects()] == [before["s3_key"]]
+    assert files.list_multipart_uploads() == []
+    assert files.download(before["s3_key"]) == samples.pdf()
+    assert os.path.isdir(service.settings.data_dir)

@@ -3,6 +3,7 @@ again, and no completed file is lost. The crashes are real: the service process 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -217,7 +218,7 @@ def test_crash_between_store_write_and_commit(crash_settings: tuple[Service, str
         time.sleep(30)
 
     def send() -> None:
-        try:
+        with contextlib.suppress(httpx.TransportError):
             httpx.post(
                 f"{mid.url}/api/v1/files/stream",
                 params={"filename": "big.txt"},
@@ -225,8 +226,6 @@ def test_crash_between_store_write_and_commit(crash_settings: tuple[Service, str
                 content=slow_body(),
                 timeout=60,
             )
-        except httpx.TransportError:
-            pass
 
     sender = threading.Thread(target=send)
     sender.start()

@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_bootstrap.sh
-bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql" "dev"
+bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql chromium" "dev"
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -4,6 +4,7 @@ SQLite or PostgreSQL (a throw-away cluster from tests/harness/postgres.py)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 import threading
@@ -43,6 +44,13 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresClust
         cluster.stop()
 
 
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run`` on a thread of its own: works even where a loop is running (for
+    example under Playwright's sync API)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -76,7 +84,7 @@ class Service:
             finally:
                 await engine.dispose()
 
-        return asyncio.run(main())
+        return run_async(main())
 
     def db_rows(self, sql: str) -> list[Any]:
         from sqlalchemy import text
@@ -153,7 +161,7 @@ def make_service(
         await upgrade(engine)
         await engine.dispose()
 
-    asyncio.run(migrate_then_prepare())
+    run_async(migrate_then_prepare())
     service.run(prepare)
     gone_prefix = service.keys["gone"][:12]
     service.run(lambda session: revoke_key(session, gone_prefix))

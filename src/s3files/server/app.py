@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from s3files import __version__
 from s3files._config import Settings, load_settings
 from s3files.server.auth import Authenticator
-from s3files.server.buckets.endpoints import router as buckets_router
-from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.migrate import upgrade
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.errors import install_error_handlers
@@ -41,6 +41,8 @@ from s3files.store import AsyncFileStore, FileStore
 
 __all__ = ["api_router", "create_app"]
 
+STATIC = Path(__file__).parent / "static"
+
 DESCRIPTION = """
 File management over S3-compatible stores and the local disk.
 
@@ -53,7 +55,6 @@ def api_router() -> APIRouter:
     """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
     router.include_router(files_router)
-    router.include_router(buckets_router)
     router.include_router(uploads_router)
     return router
 
@@ -72,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(database_url)
         await upgrade(engine)
         files = AsyncFileStore(FileStore.from_settings(settings))
-        connector = ServiceConnector(settings)
         app.state.s3files = AppState(
             settings=settings,
             engine=engine,
@@ -80,12 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             files=files,
             authenticator=Authenticator(settings),
             metrics=metrics,
-            connector=connector,
         )
         try:
             yield
         finally:
-            await connector.aclose()
             await files.aclose()
             await engine.dispose()
 
@@ -105,4 +103,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

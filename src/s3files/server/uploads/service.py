@@ -55,7 +55,8 @@ class UploadService:
         policy = self.files.sync.policy
         policy.check_extension(filename)
         claimed = request.content_type.split(";", 1)[0].strip().lower()
-        policy.check_mime_type(claimed)
+        if claimed != "application/octet-stream":  # a browser's "don't know" is no claim
+            policy.check_mime_type(claimed)
         max_size = self.files.limit_for(request.max_file_size)
         if expected_size is not None and expected_size > max_size:
             raise ApiError(

@@ -1,9 +1,9 @@
 """The S3 store: any S3-compatible server (AWS S3, Ceph RGW, MinIO, R2) through botocore.
 
 Uploads stream through ``_S3Writer``: small objects are one PutObject, larger ones a
-multipart upload whose parts (``part_size`` bytes each, ``max_concurrency`` in flight) are
-the only buffers; memory stays at most ``part_size * (max_concurrency + 1)`` whatever the
-object's size. Presigned URLs are signed by ``s3files.signing`` (no botocore on that path).
+multipart upload whose parts (``part_size`` bytes and at most one chunk more,
+``max_concurrency`` in flight) are the only buffers; memory stays about
+``(part_size + chunk) * (max_concurrency + 1)`` whatever the object's size. Presigned URLs are signed by ``s3files.signing`` (no botocore on that path).
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ class _S3Writer:
         self._key = key
         self._full_key = store._full_key(key)
         self._args = store._put_args(options)
-        self._buffer = bytearray()
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._upload_id: str | None = None
         self._parts: list[Future[dict[str, Any]]] = []
         self._in_flight: set[Future[dict[str, Any]]] = set()
@@ -164,15 +165,20 @@ class _S3Writer:
     def write(self, data: bytes) -> None:
         if self._closed:
             raise StoreError("writer is closed", bucket=self._store.bucket, key=self._key)
-        self._buffer += data
-        part_size = self._store.part_size
-        while len(self._buffer) >= part_size:
-            with memoryview(self._buffer) as view:
-                part = bytes(view[:part_size])
-            del self._buffer[:part_size]
-            self._send_part(part)
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= self._store.part_size:
+            self._flush()
 
-    def _send_part(self, data: bytes) -> None:
+    def _flush(self) -> None:
+        """Send what is pending as one part (at least part_size, except the last: S3 only
+        needs every part but the last to be 5 MiB or more, not all of one size)."""
+        self._wait_for_slot()  # before joining, so memory stays bounded
+        part = b"".join(self._pending)
+        self._pending, self._pending_size = [], 0
+        self._send_part(part)
+
+    def _wait_for_slot(self) -> None:
         store = self._store
         with translate_s3_errors(store.bucket, self._key):
             if self._upload_id is None:
@@ -184,8 +190,10 @@ class _S3Writer:
                 done, self._in_flight = wait(self._in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     future.result()
+
+    def _send_part(self, data: bytes) -> None:
         number = len(self._parts) + 1
-        future = store._executor.submit(self._upload_part, number, data)
+        future = self._store._executor.submit(self._upload_part, number, data)
         self._parts.append(future)
         self._in_flight.add(future)
 
@@ -208,13 +216,15 @@ class _S3Writer:
         with translate_s3_errors(store.bucket, self._key):
             if self._upload_id is None:
                 response = store.client.put_object(
-                    Bucket=store.bucket, Key=self._full_key, Body=bytes(self._buffer), **self._args
+                    Bucket=store.bucket,
+                    Key=self._full_key,
+                    Body=b"".join(self._pending),
+                    **self._args,
                 )
                 self._closed = True
                 return _etag(response.get("ETag"))
-            if self._buffer:
-                self._send_part(bytes(self._buffer))
-                self._buffer = bytearray()
+            if self._pending:
+                self._flush()
             parts = [future.result() for future in self._parts]
             etag = store._finish_multipart(
                 self._full_key, self._upload_id, [(p["PartNumber"], p["ETag"]) for p in parts]
@@ -226,7 +236,7 @@ class _S3Writer:
         if self._closed and self._upload_id is None:
             return
         self._closed = True
-        self._buffer = bytearray()
+        self._pending, self._pending_size = [], 0
         for future in self._parts:
             future.cancel()
         wait(self._in_flight)

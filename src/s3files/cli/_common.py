@@ -13,9 +13,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from s3files._config import load_settings
 from s3files._errors import S3FilesError
-from s3files.store import FileStore
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,12 +47,15 @@ def friendly_errors() -> Iterator[None]:
         if State.verbose:
             err_console.print_exception()
         fail(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        error, detail = getattr(exc, "error", None), getattr(exc, "detail", None)
+        if State.verbose:
+            err_console.print_exception()
+        if isinstance(error, str) and isinstance(detail, str):  # an ApiError's shape
+            fail(f"{detail} ({error})")
+        fail(f"unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
     except KeyboardInterrupt:
         fail("interrupted", 130)
-
-
-def open_files() -> FileStore:
-    return FileStore.from_settings(load_settings())
 
 
 def to_jsonable(value: Any) -> Any:

@@ -31,6 +31,7 @@ for command in (
     files.presign,
     files.cp,
     files.rm,
+    files.restore,
 ):
     app.command()(command)
 app.command()(server.serve)

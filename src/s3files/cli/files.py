@@ -1,219 +1,459 @@
-"""File commands over the library: upload, download, ls, info, presign, cp, rm."""
+"""File commands: the same files as the service (store + database named by the settings).
+
+Files are owned by ``--owner`` (default ``$S3FILES_OWNER`` or ``admin``, the owner of the
+first-start key), so what the CLI uploads shows up in the web file manager and the API.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 
-from s3files.cli._common import command, console, fail, human_size, open_files, print_json
+from s3files._config import Settings, load_settings
+from s3files.cli._common import command, console, fail, human_size, print_json
 
+_T = TypeVar("_T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+OwnerOption = Annotated[
+    str | None, typer.Option(help="Whose files (default $S3FILES_OWNER or 'admin').")
+]
+FileRef = Annotated[str, typer.Argument(help="The file's id.")]
+CHUNK = 1024 * 1024
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
+@dataclass
+class Session:
+    """What a command needs: the service's state and a caller."""
+
+    state: Any
+    principal: Any
+
+    @asynccontextmanager
+    async def service(self) -> AsyncIterator[Any]:
+        """A FileService on a session of its own, committed at the end."""
+        from s3files.server.files.service import FileService
+
+        async with self.state.sessions() as session:
+            yield FileService(self.state, session, self.principal)
+            await session.commit()
 
 
-def _counting(path: Path, progress: Progress, task: Any, chunk_size: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            progress.update(task, advance=len(chunk))
-            yield chunk
+@asynccontextmanager
+async def open_session(
+    settings: Settings, owner: str | None, *, every_owner: bool = False
+) -> AsyncIterator[Session]:
+    try:
+        from s3files.server.auth import Authenticator, Principal
+        from s3files.server.db.migrate import upgrade
+        from s3files.server.db.session import create_engine, session_factory
+        from s3files.server.metrics import Metrics
+        from s3files.server.state import AppState
+    except ImportError:
+        fail('file commands need the database: pip install "s3files[server]"')
+    from s3files.store import AsyncFileStore, FileStore
+
+    database_url = settings.database()
+    if database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url)
+    files = AsyncFileStore(FileStore.from_settings(settings))
+    try:
+        await upgrade(engine)
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            files=files,
+            authenticator=Authenticator(settings),
+            metrics=Metrics(),
+        )
+        name = owner or os.environ.get("S3FILES_OWNER") or "admin"
+        yield Session(state, Principal(owner=name, is_admin=every_owner))
+    finally:
+        await files.aclose()
+        await engine.dispose()
 
 
-def _collect(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
+def run(
+    owner: str | None, work: Callable[[Session], Awaitable[_T]], *, every_owner: bool = False
+) -> _T:
+    async def main() -> _T:
+        async with open_session(load_settings(), owner, every_owner=every_owner) as session:
+            return await work(session)
+
+    return asyncio.run(main())
+
+
+def file_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        fail(f"{text!r} is not a file id (see `s3files ls`)")
+
+
+def record_json(record: Any) -> dict[str, Any]:
+    from s3files.server.files.schemas import FileOut
+
+    out: dict[str, Any] = FileOut.of(record).model_dump(mode="json")
+    return out
+
+
+# upload -------------------------------------------------------------------------------
+
+
+def _collect(paths: list[Path], folder: str | None) -> list[tuple[Path, str | None]]:
+    """Files to upload with their folder; a folder's subfolders are kept below ``folder``."""
+    found: list[tuple[Path, str | None]] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = child.parent.relative_to(path.parent).as_posix()
+                found.append((child, "/".join(p for p in (folder, relative) if p) or None))
         elif path.is_file():
-            found.append(path)
+            found.append((path, folder))
         else:
-            fail(f"{path}: no such file or directory")
+            fail(f"{path}: no such file or folder")
     return found
+
+
+async def _chunks(
+    path: Path, progress: Progress, tasks: tuple[TaskID, TaskID]
+) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            for task in tasks:
+                progress.update(task, advance=len(chunk))
+            yield chunk
 
 
 @command
 def upload(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to upload.")],
-    folder: Annotated[str | None, typer.Option(help="Folder to put the files in.")] = None,
-    metadata: Annotated[str | None, typer.Option(help="User metadata as a JSON object.")] = None,
+    folder: Annotated[str | None, typer.Option(help="Folder to put them in.")] = None,
+    public: Annotated[bool, typer.Option("--public", help="Anyone may download them.")] = False,
+    metadata: Annotated[str | None, typer.Option(help="User metadata, a JSON object.")] = None,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="Transfers in flight.")] = 8,
+    owner: OwnerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Upload files (validated, named by the naming policy).
+    """Upload files and whole folders (validated while they stream; several at once).
 
-    Example: s3files upload report.pdf photos/ --folder documents
+    Example: s3files upload report.pdf photos/ --folder documents --metadata '{"team": "blue"}'
     """
-    meta = None
     if metadata:
         try:
-            meta = json.loads(metadata)
+            json.loads(metadata)
         except ValueError:
             fail("--metadata must be a JSON object")
-    files = open_files()
-    results = []
-    with _progress() as progress:
-        for path in _collect(paths):
-            task = progress.add_task(path.name, total=path.stat().st_size)
-            stored = files.upload(
-                _counting(path, progress, task, files.chunk_size),
-                filename=path.name,
-                folder=folder,
-                metadata=meta,
-            )
-            results.append(stored)
-            progress.remove_task(task)
+    items = _collect(paths, folder)
+    if not items:
+        fail("nothing to upload")
+    total = sum(path.stat().st_size for path, _ in items)
+    started = time.perf_counter()
+    results: list[tuple[Path, Any, str | None]] = []
+
+    async def work(session: Session) -> None:
+        limit = asyncio.Semaphore(jobs)
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        )
+        with progress:
+            overall = progress.add_task(f"{len(items)} file(s)", total=total)
+
+            async def one(path: Path, target: str | None) -> None:
+                async with limit:
+                    task = progress.add_task(path.name[:40], total=path.stat().st_size)
+                    fields = {
+                        "folder": target,
+                        "is_public": "true" if public else "false",
+                        "metadata": metadata,
+                    }
+                    try:
+                        async with session.service() as service:
+                            record = await service.upload(
+                                _chunks(path, progress, (task, overall)),
+                                filename=path.name,
+                                claimed_type=None,
+                                fields=lambda: fields,
+                            )
+                        results.append((path, record, None))
+                    except Exception as exc:
+                        results.append((path, None, _message(exc)))
+                    finally:
+                        progress.remove_task(task)
+
+            await asyncio.gather(*(one(path, target) for path, target in items))
+
+    run(owner, work)
+    elapsed = time.perf_counter() - started
+    failed = [(path, error) for path, _, error in results if error]
     if as_json:
-        print_json(results)
-        return
-    for stored in results:
+        print_json(
+            [
+                {"path": str(path), "error": error}
+                if error
+                else {"path": str(path), **record_json(record)}
+                for path, record, error in results
+            ]
+        )
+    else:
+        for path, error in failed:
+            console.print(f"[red]failed[/] {path}: {error}", highlight=False)
+        done = len(results) - len(failed)
         console.print(
-            f"[green]uploaded[/] {stored.original_filename} → {stored.key} "
-            f"({human_size(stored.size)}, {stored.content_type})",
+            f"[green]uploaded {done} file(s)[/], {human_size(total)} in "
+            f"{elapsed:.1f} s ({done / elapsed:.0f} files/s)"
+            + (f", [red]{len(failed)} failed[/]" if failed else ""),
             highlight=False,
         )
+    if failed:
+        raise typer.Exit(1)
 
 
-@command
-def download(
-    key: Annotated[str, typer.Argument(help="The object key.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write.")] = None,
-) -> None:
-    """Download an object to a file (default: its name in the current folder).
+def _message(exc: Exception) -> str:
+    from s3files.server.errors import ApiError
 
-    Example: s3files download 2025/01/15/1f0c..._report.pdf -o report.pdf
-    """
-    files = open_files()
-    info = files.head(key)
-    target = output or Path(key.rsplit("/", 1)[-1])
-    if target.is_dir():
-        target = target / key.rsplit("/", 1)[-1]
-    partial = target.with_name(f".{target.name}.part")
-    with _progress() as progress, partial.open("wb") as handle:
-        task = progress.add_task(target.name, total=info.size)
-        for chunk in files.iter_bytes(key):
-            handle.write(chunk)
-            progress.update(task, advance=len(chunk))
-    partial.replace(target)
-    console.print(
-        f"[green]downloaded[/] {key} → {target} ({human_size(info.size)})", highlight=False
-    )
+    if isinstance(exc, ApiError):
+        return f"{exc.error}: {exc.detail}"
+    return str(exc)
+
+
+# read ---------------------------------------------------------------------------------
 
 
 @command
 def ls(
-    prefix: Annotated[str, typer.Argument(help="Only keys starting with this.")] = "",
-    limit: Annotated[int, typer.Option(min=1, help="At most this many objects.")] = 1000,
+    folder: Annotated[str | None, typer.Option(help="Only this folder.")] = None,
+    search: Annotated[str | None, typer.Option(help="Part of the name.")] = None,
+    trash: Annotated[bool, typer.Option("--trash", help="List the trash.")] = False,
+    every_owner: Annotated[bool, typer.Option("--all", help="Every owner's files.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    owner: OwnerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List objects.
+    """List files, newest first.
 
-    Example: s3files ls documents/ --limit 20
+    Example: s3files ls --folder documents --search report
     """
-    items = open_files().search(prefix, limit=limit)
+
+    async def work(session: Session) -> list[Any]:
+        async with session.service() as service:
+            rows, _ = await service.list(
+                folder=folder,
+                search=search,
+                content_type=None,
+                deleted=trash,
+                limit=limit,
+                cursor=None,
+            )
+            return list(rows)
+
+    rows = run(owner, work, every_owner=every_owner)
     if as_json:
-        print_json(items)
+        print_json([record_json(r) for r in rows])
         return
     table = Table(box=None)
-    table.add_column("key", overflow="fold")
-    table.add_column("size", justify="right")
-    table.add_column("last modified")
-    for info in items:
-        modified = info.last_modified.strftime("%Y-%m-%d %H:%M") if info.last_modified else ""
-        table.add_row(info.key, human_size(info.size), modified)
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "folder", "size", "type", "modified"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.original_filename + (" (public)" if r.is_public else ""),
+            r.folder,
+            human_size(r.size),
+            r.content_type,
+            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
     console.print(table)
-    console.print(f"{len(items)} object(s)", style="dim")
+    console.print(f"{len(rows)} file(s)", style="dim")
 
 
 @command
-def info(
-    key: Annotated[str, typer.Argument(help="The object key.")], as_json: JsonOption = False
-) -> None:
-    """Show an object's size, type, metadata and storage class.
+def info(ref: FileRef, owner: OwnerOption = None, as_json: JsonOption = False) -> None:
+    """Show a file's record: size, type, checksum, folder, metadata.
 
-    Example: s3files info documents/report.pdf
+    Example: s3files info 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10
     """
-    details = open_files().head(key)
+    ident = file_id(ref)
+
+    async def work(session: Session) -> Any:
+        async with session.service() as service:
+            return await service.get(ident)
+
+    details = record_json(run(owner, work, every_owner=owner is None))
     if as_json:
         print_json(details)
         return
     table = Table(box=None, show_header=False)
-    for name in (
-        "key",
-        "size",
-        "content_type",
-        "last_modified",
-        "etag",
-        "storage_class",
-        "encryption",
-        "content_disposition",
-    ):
-        table.add_row(name, str(getattr(details, name)))
-    table.add_row("metadata", json.dumps(dict(details.metadata), ensure_ascii=False))
+    for name, value in details.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+        table.add_row(name, str(shown))
     console.print(table)
 
 
 @command
+def download(
+    ref: Annotated[str, typer.Argument(help="The file's id, or an object key.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write.")] = None,
+    owner: OwnerOption = None,
+) -> None:
+    """Download a file (resumes an interrupted download of the same file).
+
+    Example: s3files download 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10 -o report.pdf
+    """
+
+    async def work(session: Session) -> tuple[str, int, str]:
+        try:
+            ident = uuid.UUID(ref)
+        except ValueError:
+            info = await session.state.files.head(ref)
+            return ref, info.size, ref.rsplit("/", 1)[-1]
+        async with session.service() as service:
+            record = await service.get(ident)
+        return record.key, record.size, record.original_filename
+
+    key, size, name = run(owner, work, every_owner=owner is None)
+    target = output or Path(name)
+    if target.is_dir():
+        target = target / name
+    partial = target.with_name(f".{target.name}.part")
+    offset = partial.stat().st_size if partial.exists() else 0
+    if offset > size:
+        partial.unlink()
+        offset = 0
+
+    async def fetch(session: Session) -> None:
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        with progress, partial.open("ab") as handle:
+            task = progress.add_task(target.name, total=size, completed=offset)
+            if offset < size:
+                async for chunk in session.state.files.iter_bytes(key, offset=offset):
+                    await asyncio.to_thread(handle.write, chunk)
+                    progress.update(task, advance=len(chunk))
+
+    run(owner, fetch, every_owner=owner is None)
+    partial.replace(target)
+    resumed = f", resumed at {human_size(offset)}" if offset else ""
+    console.print(f"[green]downloaded[/] {target} ({human_size(size)}{resumed})", highlight=False)
+
+
+@command
 def presign(
-    key: Annotated[str, typer.Argument(help="The object key.")],
-    expiry: Annotated[int | None, typer.Option(help="Seconds the URL stays valid.")] = None,
+    ref: FileRef,
+    expiry: Annotated[int | None, typer.Option(min=1, help="Seconds the URL stays valid.")] = None,
     download: Annotated[bool, typer.Option("--download", help="Make browsers save it.")] = False,
+    owner: OwnerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print a short-lived download URL.
 
-    Example: s3files presign documents/report.pdf --expiry 600 --download
+    Example: s3files presign 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10 --expiry 600 --download
     """
-    presigned = open_files().presign_download(key, expires_in=expiry, force_download=download)
+    ident = file_id(ref)
+
+    async def work(session: Session) -> tuple[str, Any, int]:
+        async with session.service() as service:
+            result: tuple[str, Any, int] = await service.presign(
+                ident, expiry=expiry, force_download=download
+            )
+            return result
+
+    url, expires_at, seconds = run(owner, work, every_owner=owner is None)
     if as_json:
-        print_json(presigned)
+        print_json({"url": url, "expires_at": expires_at, "expires_in": seconds})
     else:
-        print(presigned.url)
+        print(url)
+
+
+# change -------------------------------------------------------------------------------
+
+
+def _change(owner: str | None, action: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def work(session: Session) -> Any:
+        async with session.service() as service:
+            return await action(service)
+
+    return run(owner, work, every_owner=owner is None)
 
 
 @command
 def cp(
-    key: Annotated[str, typer.Argument(help="The object key.")],
+    ref: FileRef,
     folder: Annotated[str, typer.Option(help="Folder to copy into.")],
+    owner: OwnerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Copy an object into another folder.
+    """Copy a file into a folder (a new file with its own id).
 
-    Example: s3files cp documents/report.pdf --folder archives
+    Example: s3files cp 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10 --folder archives
     """
-    copied = open_files().copy(key, folder=folder)
+    ident = file_id(ref)
+    record = _change(owner, lambda s: s.copy(ident, new_folder=folder, new_metadata=None))
     if as_json:
-        print_json(copied)
+        print_json(record_json(record))
     else:
-        console.print(f"[green]copied[/] {key} → {copied.key}", highlight=False)
+        console.print(f"[green]copied[/] to {record.folder or '/'} as {record.id}", highlight=False)
 
 
 @command
-def rm(key: Annotated[str, typer.Argument(help="The object key.")]) -> None:
-    """Delete an object.
+def rm(
+    ref: FileRef,
+    hard: Annotated[bool, typer.Option("--hard", help="Delete for good, object too.")] = False,
+    owner: OwnerOption = None,
+) -> None:
+    """Move a file to the trash, or with --hard delete it for good.
 
-    Example: s3files rm documents/report.pdf
+    Example: s3files rm 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10 --hard
     """
-    open_files().delete(key)
-    console.print(f"[green]deleted[/] {key}", highlight=False)
+    ident = file_id(ref)
+    _change(owner, lambda s: s.delete(ident, hard=hard))
+    console.print(
+        f"[green]{'deleted' if hard else 'moved to the trash'}[/] {ident}", highlight=False
+    )
+
+
+@command
+def restore(ref: FileRef, owner: OwnerOption = None) -> None:
+    """Take a file out of the trash.
+
+    Example: s3files restore 5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10
+    """
+    ident = file_id(ref)
+    _change(owner, lambda s: s.restore(ident))
+    console.print(f"[green]restored[/] {ident}", highlight=False)

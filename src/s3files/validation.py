@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from s3files._errors import (
     ChecksumMismatchError,
@@ -114,11 +116,40 @@ def expected_type_for_extension(extension: str) -> str | None:
     return guessed
 
 
-def sniff_mime_type(head: bytes) -> str:
-    """The MIME type libmagic reads from the first bytes of a file."""
-    import magic  # imported lazily: libmagic is loaded only when content is sniffed
+# Signatures that settle the type at once; everything else goes to libmagic.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+# Containers whose kind libmagic reads from deeper inside (zip: OOXML; CDF: old Office).
+_CONTAINERS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_TEXT_WINDOW = 8 * 1024  # libmagic's text checks scan every byte they get
+_local = threading.local()
 
-    detected: str = magic.from_buffer(head, mime=True)
+
+def _magic() -> Any:
+    """One libmagic handle per thread: python-magic serialises calls on a shared one."""
+    handle = getattr(_local, "magic", None)
+    if handle is None:
+        import magic  # imported lazily: libmagic is loaded only when content is sniffed
+
+        handle = _local.magic = magic.Magic(mime=True)
+    return handle
+
+
+def sniff_mime_type(head: bytes) -> str:
+    """The MIME type of a file from its first bytes: well-known signatures directly,
+    the rest by libmagic."""
+    for signature, mime in _SIGNATURES:
+        if head.startswith(signature):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    window = head if head.startswith(_CONTAINERS) else head[:_TEXT_WINDOW]
+    detected: str = _magic().from_buffer(window)
     return detected.lower() if detected else "application/octet-stream"
 
 

@@ -7,11 +7,12 @@ first-start key), so what the CLI uploads shows up in the web file manager and t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,14 +137,18 @@ def _collect(paths: list[Path], folder: str | None) -> list[tuple[Path, str | No
     return found
 
 
-async def _chunks(
-    path: Path, progress: Progress, tasks: tuple[TaskID, TaskID]
-) -> AsyncIterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := await asyncio.to_thread(handle.read, CHUNK):
-            for task in tasks:
+def _chunks(path: Path, progress: Progress, overall: TaskID) -> Iterator[bytes]:
+    """The file's bytes, read on the upload's worker thread (Rich's progress is
+    thread-safe)."""
+    task = progress.add_task(path.name[:40], total=path.stat().st_size)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
                 progress.update(task, advance=len(chunk))
-            yield chunk
+                progress.update(overall, advance=len(chunk))
+                yield chunk
+    finally:
+        progress.remove_task(task)
 
 
 @command
@@ -160,6 +165,8 @@ def upload(
 
     Example: s3files upload report.pdf photos/ --folder documents --metadata '{"team": "blue"}'
     """
+    from s3files.server.files.bulk import BulkItem, BulkOutcome, upload_many
+
     if metadata:
         try:
             json.loads(metadata)
@@ -173,7 +180,6 @@ def upload(
     results: list[tuple[Path, Any, str | None]] = []
 
     async def work(session: Session) -> None:
-        limit = asyncio.Semaphore(jobs)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -184,32 +190,25 @@ def upload(
             transient=True,
             disable=as_json,
         )
+        fields = {"is_public": "true" if public else "false", "metadata": metadata}
         with progress:
             overall = progress.add_task(f"{len(items)} file(s)", total=total)
+            paths_of: dict[int, Path] = {}
+            bulk: list[BulkItem] = []
+            for path, target in items:
+                item = BulkItem(
+                    filename=path.name,
+                    chunks=functools.partial(_chunks, path, progress, overall),
+                    fields={**fields, "folder": target},
+                )
+                paths_of[id(item)] = path
+                bulk.append(item)
 
-            async def one(path: Path, target: str | None) -> None:
-                async with limit:
-                    task = progress.add_task(path.name[:40], total=path.stat().st_size)
-                    fields = {
-                        "folder": target,
-                        "is_public": "true" if public else "false",
-                        "metadata": metadata,
-                    }
-                    try:
-                        async with session.service() as service:
-                            record = await service.upload(
-                                _chunks(path, progress, (task, overall)),
-                                filename=path.name,
-                                claimed_type=None,
-                                fields=lambda: fields,
-                            )
-                        results.append((path, record, None))
-                    except Exception as exc:
-                        results.append((path, None, _message(exc)))
-                    finally:
-                        progress.remove_task(task)
+            def done(outcome: BulkOutcome) -> None:
+                error = _message(outcome.error) if outcome.error else None
+                results.append((paths_of[id(outcome.item)], outcome.record, error))
 
-            await asyncio.gather(*(one(path, target) for path, target in items))
+            await upload_many(session.state, session.principal, bulk, jobs=jobs, on_done=done)
 
     run(owner, work)
     elapsed = time.perf_counter() - started

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from s3files._models import encode_metadata
+from s3files._models import StoredFile, encode_metadata
 from s3files.naming import build_key, sanitize_filename, sanitize_folder
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
@@ -196,27 +196,14 @@ class FileService:
         ``fields`` is called after the last byte (form fields may follow the file part).
         On any failure the object and the record are gone.
         """
-        owner = self._owner_filter_owner()
-        safe_name = sanitize_filename(filename)
+        staged = self.new_staged_record(filename)
+        key = staged.key
         files = self.state.files
-        files.sync.policy.check_extension(safe_name)
-        key = build_key(safe_name, policy=files.sync.naming)
-        staged = FileRecord(
-            id=uuid.uuid4(),
-            owner=owner,
-            bucket=files.store.bucket,
-            key=key,
-            original_filename=safe_name,
-            status=FileStatus.PENDING,
-            folder="",
-            user_metadata={},
-            is_public=False,
-        )
         await self._stage(staged)
         stored = None
         try:
             stored = await files.upload(
-                chunks, key=key, filename=safe_name, content_type=claimed_type
+                chunks, key=key, filename=staged.original_filename, content_type=claimed_type
             )
             values = parse_upload_fields(fields())
             failpoint("upload.after_store_write")
@@ -229,27 +216,48 @@ class FileService:
             record = await self.session.get(FileRecord, staged.id)
             if record is None:  # removed by a concurrent cleanup: nothing may point at it
                 raise ApiError(409, "conflict", "the upload was cancelled while in progress")
-            record.size = stored.size
-            record.sha256 = stored.sha256
-            record.etag = stored.etag
-            record.content_type = stored.content_type
-            record.folder = values.folder
-            record.description = values.description
-            record.is_public = values.is_public
-            record.user_metadata = values.metadata
-            record.status = FileStatus.ACTIVE
-            record.updated_at = utcnow()
+            self.activate(record, stored, values)
+        return record
+
+    def new_staged_record(self, filename: str) -> FileRecord:
+        """A ``pending`` record for an upload of ``filename`` (checked, key chosen)."""
+        safe_name = sanitize_filename(filename)
+        files = self.state.files
+        files.sync.policy.check_extension(safe_name)
+        return FileRecord(
+            id=uuid.uuid4(),
+            owner=self._owner_filter_owner(),
+            bucket=files.store.bucket,
+            key=build_key(safe_name, policy=files.sync.naming),
+            original_filename=safe_name,
+            status=FileStatus.PENDING,
+            folder="",
+            user_metadata={},
+            is_public=False,
+        )
+
+    def activate(self, record: FileRecord, stored: StoredFile, values: UploadFields) -> None:
+        """Fill a staged record from what was stored and make it active."""
+        record.size = stored.size
+        record.sha256 = stored.sha256
+        record.etag = stored.etag
+        record.content_type = stored.content_type
+        record.folder = values.folder
+        record.description = values.description
+        record.is_public = values.is_public
+        record.user_metadata = values.metadata
+        record.status = FileStatus.ACTIVE
+        record.updated_at = utcnow()
         self.state.metrics.uploaded_bytes.inc(stored.size)
         self.state.metrics.files_uploaded.inc()
         log_event(
             "s3_file_uploaded",
             file_id=str(record.id),
-            owner=owner,
-            key=key,
+            owner=record.owner,
+            key=record.key,
             size=stored.size,
             content_type=stored.content_type,
         )
-        return record
 
     def _owner_filter_owner(self) -> str:
         if self.principal is None:

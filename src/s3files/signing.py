@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ __all__ = [
 
 MAX_PRESIGN_EXPIRY = 7 * 24 * 3600  # SigV4's own upper bound
 _ALGORITHM = "AWS4-HMAC-SHA256"
+_SPACES = re.compile(" +")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ def presign_url(
     scope = f"{datestamp}/{region}/s3/aws4_request"
     signed = {"host": host}
     for name, value in (headers or {}).items():
-        signed[name.lower()] = value.strip()
+        signed[name.lower()] = _SPACES.sub(" ", value.strip())  # SigV4's "trimall"
     signed_names = ";".join(sorted(signed))
     params = dict(query or {})
     params["X-Amz-Algorithm"] = _ALGORITHM

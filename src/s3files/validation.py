@@ -153,6 +153,20 @@ def sniff_mime_type(head: bytes) -> str:
     return detected.lower() if detected else "application/octet-stream"
 
 
+_CONTROL = bytes(set(range(32)) - {9, 10, 12, 13}) + b"\x7f"
+
+
+def looks_like_text(head: bytes) -> bool:
+    """UTF-8 without NUL or other control characters (the last character may be cut)."""
+    if not head or any(byte in head for byte in _CONTROL):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
 def resolve_content_type(sniffed: str, extension: str, claimed: str | None = None) -> str:
     """Reconcile the sniffed type with what the extension and the client claim.
 
@@ -275,7 +289,12 @@ class UploadValidator:
             self.feed(chunk)
 
     def _decide_type(self) -> None:
-        sniffed = sniff_mime_type(bytes(self._head))
+        head = bytes(self._head)
+        expected = expected_type_for_extension(self._extension) or ""
+        # A text file named as one needs no libmagic: any text/* answer would be refined to
+        # the extension's type anyway (and the result is never served as active content).
+        text = expected.startswith("text/") and looks_like_text(head)
+        sniffed = "text/plain" if text else sniff_mime_type(head)
         content_type = resolve_content_type(sniffed, self._extension, self._claimed)
         self._policy.check_mime_type(content_type)
         self.content_type = content_type

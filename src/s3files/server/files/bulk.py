@@ -60,7 +60,8 @@ async def _one_batch(
 ) -> list[BulkOutcome]:
     outcomes = [BulkOutcome(item) for item in items]
     staged: dict[int, tuple[FileRecord, UploadFields]] = {}
-    async with state.sessions() as session:
+    stored: dict[int, StoredFile] = {}
+    async with state.sessions() as session:  # expire_on_commit=False: the rows stay loaded
         service = FileService(state, session, principal)
         for index, outcome in enumerate(outcomes):
             try:
@@ -73,35 +74,31 @@ async def _one_batch(
         session.add_all([record for record, _ in staged.values()])
         await session.commit()  # pending records exist before any byte is sent
 
-    stored: dict[int, StoredFile] = {}
-    limit = anyio.Semaphore(jobs)
+        limit = anyio.Semaphore(jobs)
 
-    async def send(index: int) -> None:
-        record, _ = staged[index]
-        async with limit:
-            try:
-                stored[index] = await state.files.upload(
-                    outcomes[index].item.chunks(), key=record.key, filename=record.original_filename
-                )
-            except Exception as exc:
-                outcomes[index].error = exc
+        async def send(index: int) -> None:
+            record, _ = staged[index]
+            async with limit:
+                try:
+                    stored[index] = await state.files.upload(
+                        outcomes[index].item.chunks(),
+                        key=record.key,
+                        filename=record.original_filename,
+                    )
+                except Exception as exc:
+                    outcomes[index].error = exc
 
-    async with anyio.create_task_group() as group:
-        for index in staged:
-            group.start_soon(send, index)
+        async with anyio.create_task_group() as group:
+            for index in staged:
+                group.start_soon(send, index)
 
-    async with state.sessions() as session:
-        service = FileService(state, session, principal)
         try:
             for index, (record, values) in staged.items():
-                current = await session.get(FileRecord, record.id)
-                if current is None:
-                    continue
                 if index in stored:
-                    service.activate(current, stored[index], values)
-                    outcomes[index].record = current
+                    service.activate(record, stored[index], values)
+                    outcomes[index].record = record
                 else:
-                    await session.delete(current)
+                    await session.delete(record)
             await session.commit()
         except BaseException as exc:
             await session.rollback()

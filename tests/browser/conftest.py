@@ -16,9 +16,12 @@ CHROMIUM = "/usr/bin/chromium"
 PAGES = Path(__file__).parent / "pages"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium; the test command installs it (fail loudly if it is missing)."""
+    """Debian's Chromium; the test command installs it (fail loudly if it is missing).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread,
+    which async tests in later modules must not find."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         raise RuntimeError("Chromium is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright

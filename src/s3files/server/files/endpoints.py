@@ -72,6 +72,7 @@ async def upload_file(
     return FileOut.of(record)
 
 
+@router.put("/stream", status_code=201, response_model=FileOut, include_in_schema=False)
 @router.post(
     "/stream",
     status_code=201,

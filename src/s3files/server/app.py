@@ -22,6 +22,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from s3files import __version__
@@ -104,4 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(local_store_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def file_manager() -> FileResponse:
+        """The web file manager (static/index.html; no build step)."""
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
     return app

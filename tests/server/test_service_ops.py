@@ -89,6 +89,17 @@ def test_health_metrics_and_openapi(sqlite_service: Service) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
 
 
+def test_config_tells_the_limits(sqlite_service: Service) -> None:
+    with sqlite_service.client() as client:
+        config = client.get("/api/v1/config").json()
+    assert config["max_file_size"] == 100 * 1024 * 1024
+    assert "pdf" in config["allowed_extensions"] and "exe" not in config["allowed_extensions"]
+    assert config["owner"] == "alice" and config["admin"] is False
+    assert config["store"] == sqlite_service.settings.storage_location().scheme.replace(
+        "file", "local")
+    assert httpx.get(f"{sqlite_service.url}/api/v1/config").status_code == 401
+
+
 def test_readyz_reports_a_broken_store(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     running = make_service(
         tmp_path, request, "s3", "sqlite", s3_endpoint_url=f"http://127.0.0.1:{free_port()}"

@@ -33,6 +33,7 @@ from s3files.server.db.session import create_engine, session_factory
 from s3files.server.errors import install_error_handlers
 from s3files.server.files.endpoints import router as files_router
 from s3files.server.health import router as health_router
+from s3files.server.info import router as info_router
 from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
@@ -57,6 +58,7 @@ def api_router() -> APIRouter:
     router = APIRouter()
     router.include_router(files_router)
     router.include_router(uploads_router)
+    router.include_router(info_router)
     return router
 
 

@@ -33,6 +33,10 @@ function send(method, url, body, { headers = {}, onProgress, signal } = {}) {
 }
 
 function storeError(xhr) {
+  try {
+    const body = JSON.parse(xhr.responseText);  // the local store, served by s3files, answers JSON
+    if (body && body.error) return new UploadError(body.error, body.detail, xhr.status);
+  } catch (error) { /* an S3 server's XML */ }
   const code = (xhr.responseText.match(/<Code>([^<]+)<\/Code>/) || [])[1];
   const messages = {
     EntityTooLarge: "the file is larger than allowed",

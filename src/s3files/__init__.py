@@ -30,6 +30,7 @@ from s3files._errors import (
 )
 from s3files._models import ListPage, ObjectInfo, PresignedURL, PutOptions, StoredFile
 from s3files._simple import FileUploadRequest, S3Service
+from s3files.connector import S3Bucket, S3Connector, S3Object
 from s3files.naming import NamingPolicy, build_key, sanitize_filename
 from s3files.signing import Credentials
 from s3files.store import AsyncFileStore, FileStore, open_store
@@ -63,7 +64,10 @@ __all__ = [
     "PermissionDeniedError",
     "PresignedURL",
     "PutOptions",
+    "S3Bucket",
+    "S3Connector",
     "S3FilesError",
+    "S3Object",
     "S3Service",
     "S3Store",
     "Settings",

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from s3files import __version__
-from s3files.cli import admin, files, server
+from s3files.cli import admin, buckets, files, server
 from s3files.cli._common import State
 
 app = typer.Typer(
@@ -32,6 +32,10 @@ for command in (
     files.cp,
     files.rm,
     files.restore,
+    buckets.buckets,
+    buckets.bucket_info,
+    buckets.objects,
+    buckets.search,
 ):
     app.command()(command)
 app.command()(server.serve)

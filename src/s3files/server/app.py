@@ -28,6 +28,8 @@ from fastapi.staticfiles import StaticFiles
 from s3files import __version__
 from s3files._config import Settings, load_settings
 from s3files.server.auth import Authenticator
+from s3files.server.buckets.endpoints import router as buckets_router
+from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.migrate import upgrade
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.errors import install_error_handlers
@@ -57,6 +59,7 @@ def api_router() -> APIRouter:
     """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
     router.include_router(files_router)
+    router.include_router(buckets_router)
     router.include_router(uploads_router)
     router.include_router(info_router)
     return router
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(database_url)
         await upgrade(engine)
         files = AsyncFileStore(FileStore.from_settings(settings))
+        connector = ServiceConnector(settings)
         app.state.s3files = AppState(
             settings=settings,
             engine=engine,
@@ -83,10 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             files=files,
             authenticator=Authenticator(settings),
             metrics=metrics,
+            connector=connector,
         )
         try:
             yield
         finally:
+            await connector.aclose()
             await files.aclose()
             await engine.dispose()
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from s3files._config import Settings
 from s3files.server.auth import Authenticator
+from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.session import AsyncSession
 from s3files.server.metrics import Metrics
 from s3files.store import AsyncFileStore
@@ -23,3 +24,4 @@ class AppState:
     files: AsyncFileStore
     authenticator: Authenticator
     metrics: Metrics
+    connector: ServiceConnector | None = None  # bucket administration (S3 stores only)

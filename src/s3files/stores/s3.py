@@ -147,7 +147,11 @@ def translate_s3_errors(bucket: str | None, key: str | None = None) -> Iterator[
         ) from exc
     except botocore.exceptions.ParamValidationError as exc:
         raise InvalidInputError(f"invalid request: {exc}", bucket=bucket, key=key) from exc
-    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
+    except (
+        botocore.exceptions.ConnectionError,
+        botocore.exceptions.HTTPClientError,
+        botocore.exceptions.IncompleteReadError,  # the connection closed mid-body
+    ) as exc:
         raise StoreUnavailableError(
             f"cannot reach the store: {exc}", bucket=bucket, key=key
         ) from exc

@@ -237,7 +237,7 @@ def upload(
 
 
 def _message(exc: Exception) -> str:
-    from s3files.server.errors import ApiError
+    from s3files.server.problems import ApiError
 
     if isinstance(exc, ApiError):
         return f"{exc.error}: {exc.detail}"

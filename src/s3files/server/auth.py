@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import jwt
 from anyio import to_thread
 
 from s3files._config import Settings
 from s3files.server.db.models import utcnow
 from s3files.server.db.session import AsyncSession
-from s3files.server.errors import ApiError
 from s3files.server.keys.repository import ApiKeyRepository
 from s3files.server.keys.service import KEY_PREFIX, hash_secret
+from s3files.server.problems import ApiError
 
 __all__ = ["Authenticator", "Principal"]
 
@@ -41,7 +40,11 @@ def unauthorized(detail: str) -> ApiError:
 class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks: Any = None
+        if settings.jwt_jwks_url:
+            import jwt  # loaded only where JWTs are accepted
+
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url)
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
 
@@ -71,6 +74,8 @@ class Authenticator:
         return Principal(owner=record.owner, is_admin=record.is_admin)
 
     async def _jwt(self, token: str) -> Principal:
+        import jwt
+
         options: Any = {"require": ["sub", "exp"]}
         try:
             if self._jwks is not None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from s3files import _errors as lib
+from s3files.server.problems import ApiError
 
 __all__ = ["ApiError", "ErrorBody", "error_responses", "install_error_handlers", "status_for"]
 
@@ -32,19 +33,6 @@ class ErrorBody(BaseModel):
     model_config = {
         "json_schema_extra": {"examples": [{"error": "not_found", "detail": "file not found"}]}
     }
-
-
-class ApiError(Exception):
-    """An error the service raises on purpose."""
-
-    def __init__(
-        self, status: int, error: str, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.headers = headers
 
 
 _STATUS_BY_TYPE: list[tuple[type[lib.S3FilesError], int]] = [

@@ -19,7 +19,7 @@ from s3files.server.buckets.schemas import (
     ObjectPage,
     SearchResults,
 )
-from s3files.server.errors import ApiError
+from s3files.server.problems import ApiError
 
 __all__ = ["BucketService", "ServiceConnector"]
 

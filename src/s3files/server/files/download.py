@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
-from s3files.server.errors import ApiError
 from s3files.server.logs import log_event
+from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 from s3files.store import content_disposition
 

@@ -16,7 +16,7 @@ from typing import Any
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from s3files.server.errors import ApiError
+from s3files.server.problems import ApiError
 
 __all__ = ["StreamingForm"]
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import AsyncSession
-from s3files.server.errors import ApiError
+from s3files.server.problems import ApiError
 
 __all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor"]
 

@@ -17,10 +17,10 @@ from s3files.naming import build_key, sanitize_filename, sanitize_folder
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import AsyncSession
-from s3files.server.errors import ApiError
 from s3files.server.failpoints import failpoint
 from s3files.server.files.repository import FileFilters, FileRepository
 from s3files.server.logs import log_event
+from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 
 __all__ = ["FileService", "UploadFields", "parse_upload_fields"]

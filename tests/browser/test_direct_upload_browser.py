@@ -109,10 +109,10 @@ def test_multipart_upload_resumes_after_a_reload(browser: Any, service: Service,
     assert record["file_size"] == path.stat().st_size
     assert service.db_rows("select count(*) from uploads")[0][0] == 1  # resumed, not restarted
     digest = hashlib.sha256()
-    with httpx.Client(base_url=service.url,
-                      headers={"Authorization": f"Bearer {service.keys['alice']}"}) as client:
-        with client.stream("GET", f"/api/v1/files/{record['id']}/download") as response:
-            for chunk in response.iter_bytes():
-                digest.update(chunk)
+    headers = {"Authorization": f"Bearer {service.keys['alice']}"}
+    with (httpx.Client(base_url=service.url, headers=headers) as client,
+          client.stream("GET", f"/api/v1/files/{record['id']}/download") as response):
+        for chunk in response.iter_bytes():
+            digest.update(chunk)
     assert digest.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
     page.close()

@@ -1,0 +1,7 @@
+"""The gallery app."""
+
+from django.apps import AppConfig
+
+
+class GalleryConfig(AppConfig):
+    name = "gallery"

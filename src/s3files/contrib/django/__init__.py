@@ -1,0 +1,17 @@
+"""The Django app of brief 003: direct browser uploads tracked by an ``Upload`` model.
+
+Add ``"s3files.contrib.django"`` to ``INSTALLED_APPS``, set brief 003's settings
+(``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_BUCKET_NAME``, ``AWS_REGION``
+and, for S3-compatible stores, ``AWS_S3_ENDPOINT_URL``), run ``migrate`` and
+``bucket_setup``, then::
+
+    from s3files.contrib.django.shortcuts import complete_upload, get_direct_upload_form_data
+
+    result = get_direct_upload_form_data("photo.jpg", "image/jpeg", 5 * 1024 * 1024, "images")
+    # render {% direct_upload_form result %}; after the browser's POST to the store:
+    complete_upload(result["upload_id"])
+
+Everything is built on the s3files core: the same naming, validation and signing as the
+library and the HTTP service. This package imports nothing at import time, as Django
+expects of an application package.
+"""

@@ -1,0 +1,1 @@
+"""Management commands of the s3files Django app."""

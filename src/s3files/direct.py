@@ -12,7 +12,7 @@ These are mixed into ``FileStore``; the service and the Django app both build on
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,8 +93,10 @@ class DirectUploads:
         content_type: str,
         max_size: int,
         expires_in: int | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> PresignedPost:
-        """A form upload bound to exactly ``key``, ``content_type`` and 1..``max_size``."""
+        """A form upload bound to exactly ``key``, ``content_type`` and 1..``max_size``;
+        ``fields`` (such as ``success_action_redirect``) are signed as exact matches."""
         if not content_type or len(content_type) > 255 or "\n" in content_type:
             raise InvalidInputError("content type is malformed", reason="invalid_content_type")
         return _direct(self.store).presign_post(
@@ -102,6 +104,7 @@ class DirectUploads:
             content_type=content_type,
             max_size=max_size,
             expires_in=expires_in or min(self.upload_url_expiry, 3600),
+            fields=fields,
         )
 
     def start_multipart(

@@ -7,7 +7,7 @@ server; ``LocalStore`` signs tokens that the s3files service verifies and serves
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
@@ -21,9 +21,16 @@ MAX_PARTS = 10_000
 @runtime_checkable
 class DirectUploadStore(Protocol):
     def presign_post(
-        self, key: str, *, content_type: str, max_size: int, expires_in: int
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_size: int,
+        expires_in: int,
+        fields: Mapping[str, str] | None = None,
     ) -> PresignedPost:
-        """A form upload bound to ``key``, ``content_type`` and 1..``max_size`` bytes."""
+        """A form upload bound to ``key``, ``content_type`` and 1..``max_size`` bytes;
+        ``fields`` are extra form fields signed as exact matches (S3 only)."""
         ...
 
     def create_multipart(self, key: str, options: PutOptions) -> str:

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,8 +74,20 @@ class LocalDirectUploads:
         return record
 
     def presign_post(
-        self: _LocalBase, key: str, *, content_type: str, max_size: int, expires_in: int
+        self: _LocalBase,
+        key: str,
+        *,
+        content_type: str,
+        max_size: int,
+        expires_in: int,
+        fields: Mapping[str, str] | None = None,
     ) -> PresignedPost:
+        if fields:
+            raise InvalidInputError(
+                "extra form fields (such as success_action_redirect) need an S3 store",
+                reason="unsupported_form_field",
+                key=key,
+            )
         self._path(key)
         signer = self._require_signer(key)
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -67,9 +67,16 @@ class S3DirectUploads:
     """Mixed into ``S3Store``; see ``stores.direct.DirectUploadStore``."""
 
     def presign_post(
-        self: _S3Base, key: str, *, content_type: str, max_size: int, expires_in: int
+        self: _S3Base,
+        key: str,
+        *,
+        content_type: str,
+        max_size: int,
+        expires_in: int,
+        fields: Mapping[str, str] | None = None,
     ) -> PresignedPost:
         now = datetime.now(UTC).replace(microsecond=0)
+        extra = dict(fields or {})
         fields = presign_post_policy(
             bucket=self.bucket,
             key=self._full_key(key),
@@ -77,7 +84,7 @@ class S3DirectUploads:
             region=self.region,
             expires_in=expires_in,
             conditions=[["content-length-range", 1, max_size]],
-            fields={"Content-Type": content_type},
+            fields={"Content-Type": content_type, **extra},
             now=now,
         )
         url = f"{self._origin}{self._path_base}".rstrip("/")

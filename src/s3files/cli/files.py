@@ -105,6 +105,20 @@ def run(
     return asyncio.run(main())
 
 
+def transfer_progress(*, disable: bool = False) -> Progress:
+    """Bars with bytes, speed and time left; gone from the terminal when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=disable,
+    )
+
+
 def file_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
@@ -180,16 +194,7 @@ def upload(
     results: list[tuple[Path, Any, str | None]] = []
 
     async def work(session: Session) -> None:
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=as_json,
-        )
+        progress = transfer_progress(disable=as_json)
         fields = {"is_public": "true" if public else "false", "metadata": metadata}
         with progress:
             overall = progress.add_task(f"{len(items)} file(s)", total=total)
@@ -350,15 +355,7 @@ def download(
         offset = 0
 
     async def fetch(session: Session) -> None:
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
+        progress = transfer_progress()
         with progress, partial.open("ab") as handle:
             task = progress.add_task(target.name, total=size, completed=offset)
             if offset < size:

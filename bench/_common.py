@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import platform
 import resource
@@ -78,17 +79,18 @@ class S3Endpoint:
 def s3_server() -> Iterator[S3Endpoint]:
     """The server named by ``S3FILES_TEST_S3_ENDPOINT`` (with ``..._ACCESS_KEY`` and
     ``..._SECRET_KEY``), or else a throw-away Ceph RGW booted in a temporary folder."""
-    endpoint = os.environ.get("S3FILES_TEST_S3_ENDPOINT")
-    if endpoint:
+    from tests.harness.ceph import CephCluster, external_server
+
+    external = external_server()
+    if external is not None:
         yield S3Endpoint(
-            endpoint_url=endpoint,
-            access_key=os.environ["S3FILES_TEST_S3_ACCESS_KEY"],
-            secret_key=os.environ["S3FILES_TEST_S3_SECRET_KEY"],
-            region=os.environ.get("S3FILES_TEST_S3_REGION", "us-east-1"),
-            description=f"external S3 server at {endpoint}",
+            endpoint_url=external.endpoint_url,
+            access_key=external.access_key,
+            secret_key=external.secret_key,
+            region=external.region,
+            description=f"external S3 server at {external.endpoint_url}",
         )
         return
-    from tests.harness.ceph import CephCluster
 
     with tempfile.TemporaryDirectory(prefix="s3files-bench-ceph-") as workdir:
         cluster = CephCluster(Path(workdir))
@@ -223,6 +225,22 @@ def run_isolated(prepare: Callable[..., Callable[[], _T]], *args: object) -> Iso
     """
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(_isolated_main, prepare, args).result()
+
+
+def make_payload(path: Path, size: int) -> str:
+    """Write ``size`` random bytes to ``path`` (synced to disk, so no write-back disturbs
+    the measurements); return their SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("wb") as handle:
+        remaining = size
+        while remaining:
+            block = os.urandom(min(8 * 1024 * 1024, remaining))
+            digest.update(block)
+            handle.write(block)
+            remaining -= len(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return digest.hexdigest()
 
 
 # Reporting ---------------------------------------------------------------------------

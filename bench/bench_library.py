@@ -42,6 +42,7 @@ from _common import (
     boto3_client,
     load_note,
     machine_note,
+    make_payload,
     print_table,
     reclaim_deleted,
     run_isolated,
@@ -76,19 +77,6 @@ class StoreTuning:
 
 
 # Set-up in the parent ------------------------------------------------------------------
-
-
-def make_payload(path: Path, size: int) -> str:
-    """Write ``size`` random bytes to ``path``; return their SHA-256."""
-    digest = hashlib.sha256()
-    with path.open("wb") as handle:
-        remaining = size
-        while remaining:
-            block = os.urandom(min(8 * MiB, remaining))
-            digest.update(block)
-            handle.write(block)
-            remaining -= len(block)
-    return digest.hexdigest()
 
 
 def file_sha256(path: Path) -> str:

@@ -60,6 +60,7 @@ from _common import (
     cpu_seconds,
     load_note,
     machine_note,
+    make_payload,
     reclaim_deleted,
     s3_server,
     s3files_note,
@@ -359,21 +360,6 @@ def measure(pids: Pids) -> Iterator[Measured]:
 
 
 # Transfers --------------------------------------------------------------------------------
-
-
-def make_payload(path: Path, size: int) -> str:
-    """Write ``size`` random bytes to ``path``; return their SHA-256."""
-    digest = hashlib.sha256()
-    with path.open("wb") as handle:
-        remaining = size
-        while remaining:
-            block = os.urandom(min(8 * MiB, remaining))
-            digest.update(block)
-            handle.write(block)
-            remaining -= len(block)
-        handle.flush()
-        os.fsync(handle.fileno())  # no write-back of the payload during the measurements
-    return digest.hexdigest()
 
 
 def file_chunks(path: Path) -> Iterator[bytes]:

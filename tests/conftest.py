@@ -3,7 +3,6 @@ S3FILES_TEST_S3_ENDPOINT), a fresh bucket prefix per test, and stores of both ki
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from botocore.config import Config
 
 from s3files import FileStore, LocalStore, S3Store, UploadPolicy
 from s3files.signing import Credentials, LocalURLSigner
-from tests.harness.ceph import CephCluster, S3Server, ensure_installed
+from tests.harness.ceph import CephCluster, S3Server, ensure_installed, external_server
 
 LOCAL_SIGNING_SECRET = b"test-secret-0123456789abcdef"
 
@@ -22,14 +21,9 @@ LOCAL_SIGNING_SECRET = b"test-secret-0123456789abcdef"
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """The S3 server for this test session; fails loudly if it cannot be had."""
-    endpoint = os.environ.get("S3FILES_TEST_S3_ENDPOINT")
-    if endpoint:
-        yield S3Server(
-            endpoint_url=endpoint,
-            access_key=os.environ["S3FILES_TEST_S3_ACCESS_KEY"],
-            secret_key=os.environ["S3FILES_TEST_S3_SECRET_KEY"],
-            region=os.environ.get("S3FILES_TEST_S3_REGION", "us-east-1"),
-        )
+    external = external_server()
+    if external is not None:
+        yield external
         return
     ensure_installed()
     cluster = CephCluster(tmp_path_factory.mktemp("ceph"))

@@ -128,11 +128,8 @@ class Settings(BaseSettings):
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
-            items = {
-                item.strip().lower().lstrip(".") if "/" not in item else item.strip().lower()
-                for item in value.split(",")
-                if item.strip()
-            }
+            # ".PDF" → "pdf"; MIME types never start with a dot, so one rule serves both
+            items = {item.strip().lower().lstrip(".") for item in value.split(",") if item.strip()}
             return None if items in ({"*"}, set()) else frozenset(items)
         return value
 

@@ -65,13 +65,11 @@ import argparse
 import atexit
 import base64
 import contextlib
-import ctypes
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
@@ -86,6 +84,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
+from tests.harness._process import free_ports, set_pdeathsig, tail
+
 __all__ = [
     "KMS_KEY_ID",
     "REQUIRED_COMMANDS",
@@ -93,6 +93,7 @@ __all__ = [
     "CephCluster",
     "S3Server",
     "ensure_installed",
+    "external_server",
 ]
 
 #: Key id accepted as ``SSEKMSKeyId`` (RGW's "testing" KMS backend).
@@ -119,8 +120,6 @@ _OSD_ID = 0
 _RGW_NAME = "client.rgw"
 _STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _CMD_TIMEOUT = 30.0  # per helper command (monmaptool, ceph, radosgw-admin)
-_LOG_TAIL_LINES = 40
-_LOG_TAIL_BYTES = 16384
 _MAX_SOCKET_PATH = 100  # sun_path holds 107 bytes; leave room for longer daemon names
 _PORT_ATTEMPTS = 3  # start() attempts when a port picked as free was taken meanwhile
 
@@ -139,6 +138,20 @@ class S3Server:
     region: str
 
 
+def external_server() -> S3Server | None:
+    """The S3 server named by ``S3FILES_TEST_S3_ENDPOINT`` (with ``…_ACCESS_KEY``,
+    ``…_SECRET_KEY`` and optionally ``…_REGION``), or None to boot Ceph RGW."""
+    endpoint = os.environ.get("S3FILES_TEST_S3_ENDPOINT")
+    if not endpoint:
+        return None
+    return S3Server(
+        endpoint_url=endpoint,
+        access_key=os.environ["S3FILES_TEST_S3_ACCESS_KEY"],
+        secret_key=os.environ["S3FILES_TEST_S3_SECRET_KEY"],
+        region=os.environ.get("S3FILES_TEST_S3_REGION", REGION),
+    )
+
+
 def ensure_installed() -> None:
     """Raise RuntimeError naming the missing Ceph executables and how to install them."""
     missing = [cmd for cmd in REQUIRED_COMMANDS if shutil.which(cmd) is None]
@@ -149,48 +162,12 @@ def ensure_installed() -> None:
         )
 
 
-def _free_ports(count: int) -> list[int]:
-    """Distinct free TCP ports on 127.0.0.1, chosen by the kernel (ephemeral range)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
 def _random_key(length: int, alphabet: str) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def _b64_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
-    """Last lines of a log file, or a note that it does not exist."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - _LOG_TAIL_BYTES))
-            data = fh.read()
-    except OSError as exc:
-        return f"--- {path}: {exc.strerror or exc}"
-    text = data.decode("utf-8", errors="replace").splitlines()[-lines:]
-    return f"--- last {len(text)} lines of {path}:\n" + "\n".join(text)
-
-
-def _set_pdeathsig() -> None:
-    """In the child before exec: get SIGKILL when the parent (thread) goes away (Linux)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
 class _Daemon:
@@ -209,7 +186,7 @@ class _Daemon:
             sys.platform.startswith("linux")
             and threading.current_thread() is threading.main_thread()
         ):
-            preexec = _set_pdeathsig
+            preexec = set_pdeathsig
         with stderr.open("ab") as err:
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
                 list(argv),
@@ -231,7 +208,7 @@ class _Daemon:
     def describe_exit(self) -> str:
         return (
             f"{self.name} (pid {self.pid}) exited with status {self.proc.returncode}\n"
-            f"{_tail(self.log)}\n{_tail(self.stderr)}"
+            f"{tail(self.log)}\n{tail(self.stderr)}"
         )
 
 
@@ -360,7 +337,7 @@ class CephCluster:
                     self._check_daemons()
                     if time.monotonic() > limit:
                         raise RuntimeError(
-                            f"command timed out: {cmd}\n" + (_tail(log) if log else "")
+                            f"command timed out: {cmd}\n" + (tail(log) if log else "")
                         )
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(0.05)
@@ -376,8 +353,7 @@ class CephCluster:
             self._check_daemons()
             raise RuntimeError(
                 f"command failed with status {proc.returncode}: {cmd}\n"
-                f"stdout: {stdout.strip()}\nstderr: {stderr.strip()}\n"
-                + (_tail(log) if log else "")
+                f"stdout: {stdout.strip()}\nstderr: {stderr.strip()}\n" + (tail(log) if log else "")
             )
         return stdout
 
@@ -407,7 +383,7 @@ class CephCluster:
             if check():
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"timed out waiting for {what}\n{_tail(log)}")
+                raise RuntimeError(f"timed out waiting for {what}\n{tail(log)}")
             time.sleep(interval)
 
     def _prepare_dirs(self) -> None:
@@ -538,7 +514,7 @@ rgw gc processor max time = 2
         self._prepare_dirs()
         w = self.workdir
         fsid = str(uuid.uuid4())
-        mon_port, rgw_port = _free_ports(2)
+        mon_port, rgw_port = free_ports(2)
         self._write_conf(fsid, mon_port, rgw_port)
         conf = ["-c", str(self.conf)]
         mon_log = self.logdir / f"mon.{_MON_ID}.log"

@@ -34,14 +34,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import ctypes
 import json
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any
+
+from tests.harness._process import free_ports, set_pdeathsig, tail
 
 __all__ = [
     "DATABASE",
@@ -78,8 +78,6 @@ _SYSTEM_USER = "postgres"  # who runs initdb/postgres when we are root
 _STOP_GRACE = 5.0  # seconds between the shutdown signal and SIGKILL
 _CMD_TIMEOUT = 30.0  # per helper command (initdb, psql)
 _POLL_INTERVAL = 0.05
-_LOG_TAIL_LINES = 40
-_LOG_TAIL_BYTES = 16384
 _PORT_ATTEMPTS = 3  # server launches when a port picked as free was taken meanwhile
 _PORT_IN_USE = ("Address already in use", "could not create any TCP/IP sockets")
 
@@ -158,38 +156,6 @@ def ensure_installed() -> None:
                 f"running as root, but the {_SYSTEM_USER!r} system user that runs initdb and "
                 f"postgres does not exist. Install the package with: {_APT_INSTALL}"
             ) from None
-
-
-def _free_port() -> int:
-    """A free TCP port on 127.0.0.1, chosen by the kernel (ephemeral range)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
-    """Last lines of a log file, or a note that it cannot be read."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - _LOG_TAIL_BYTES))
-            data = fh.read()
-    except OSError as exc:
-        return f"--- {path}: {exc.strerror or exc}"
-    text = data.decode("utf-8", errors="replace").splitlines()[-lines:]
-    return f"--- last {len(text)} lines of {path}:\n" + "\n".join(text)
-
-
-def _set_pdeathsig() -> None:
-    """In the child before exec: get SIGKILL when the parent (thread) goes away (Linux).
-
-    Popen runs this after switching to ``user=``, so the credential change does not clear it.
-    """
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
 def _clean_env() -> dict[str, str]:
@@ -364,7 +330,7 @@ class PostgresCluster:
         if proc is not None and proc.poll() is not None:
             message = (
                 f"PostgreSQL server (pid {proc.pid}) exited with status {proc.returncode}\n"
-                f"{_tail(self.log)}"
+                f"{tail(self.log)}"
             )
             if any(marker in message for marker in _PORT_IN_USE):
                 raise _PortInUseError(message)
@@ -397,7 +363,7 @@ class PostgresCluster:
                     self._check_server()
                     if time.monotonic() > limit:
                         raise RuntimeError(
-                            f"command timed out: {cmd}\n" + (_tail(log) if log else "")
+                            f"command timed out: {cmd}\n" + (tail(log) if log else "")
                         )
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(_POLL_INTERVAL)
@@ -416,8 +382,7 @@ class PostgresCluster:
             self._check_server()
             raise RuntimeError(
                 f"command failed with status {proc.returncode}: {cmd}\n"
-                f"stdout: {stdout.strip()}\nstderr: {stderr.strip()}\n"
-                + (_tail(log) if log else "")
+                f"stdout: {stdout.strip()}\nstderr: {stderr.strip()}\n" + (tail(log) if log else "")
             )
         return stdout
 
@@ -446,7 +411,7 @@ class PostgresCluster:
             sys.platform.startswith("linux")
             and threading.current_thread() is threading.main_thread()
         ):
-            preexec = _set_pdeathsig
+            preexec = set_pdeathsig
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 argv,
@@ -478,7 +443,7 @@ class PostgresCluster:
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"timed out waiting for PostgreSQL on {HOST}:{port}\n{_tail(self.log)}"
+                    f"timed out waiting for PostgreSQL on {HOST}:{port}\n{tail(self.log)}"
                 )
             time.sleep(_POLL_INTERVAL)
 
@@ -495,7 +460,7 @@ class PostgresCluster:
         self._timed("initdb", lambda: self._run(initdb, deadline, initdb_log, server_user=True))
         attempt = 1
         while True:
-            port = _free_port()
+            port = free_ports(1, HOST)[0]
             t0 = time.monotonic()
             self._launch(datadir, sockdir, port)
             try:
@@ -575,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }), file=out, flush=True)  # fmt: skip
         while not stop_event.is_set():
             if not cluster.alive():
-                print(f"PostgreSQL server exited\n{_tail(cluster.log)}", file=sys.stderr)
+                print(f"PostgreSQL server exited\n{tail(cluster.log)}", file=sys.stderr)
                 return 1
             stop_event.wait(1.0)
     finally:

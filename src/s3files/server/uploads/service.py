@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from s3files._errors import InvalidInputError, ObjectNotFoundError, S3FilesError
+from s3files._models import PresignedPost, PresignedURL, UploadPart
 from s3files.direct import plan_parts
 from s3files.naming import build_key, sanitize_filename, sanitize_folder
 from s3files.server.auth import Principal
@@ -22,6 +23,7 @@ from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
+from s3files.store import AsyncFileStore
 
 __all__ = ["Completion", "UploadService"]
 
@@ -45,7 +47,7 @@ class UploadService:
         self.repository = UploadRepository(session)
 
     @property
-    def files(self):  # type: ignore[no-untyped-def]
+    def files(self) -> AsyncFileStore:
         return self.state.files
 
     async def _new(
@@ -91,7 +93,7 @@ class UploadService:
             request, kind="post", expected_size=None, lifetime=timedelta(seconds=seconds)
         )
 
-    async def sign_post(self, upload: DirectUpload):  # type: ignore[no-untyped-def]
+    async def sign_post(self, upload: DirectUpload) -> PresignedPost:
         seconds = max(1, int((upload.expires_at - utcnow()).total_seconds()))
         return await self.files.presign_post(
             upload.key,
@@ -128,7 +130,7 @@ class UploadService:
             raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
         return upload.multipart_id
 
-    async def sign_parts(self, upload_id: uuid.UUID, numbers: list[int]):  # type: ignore[no-untyped-def]
+    async def sign_parts(self, upload_id: uuid.UUID, numbers: list[int]) -> dict[int, PresignedURL]:
         upload = await self.get(upload_id)
         multipart_id = self._require_open_multipart(upload)
         assert upload.expected_size is not None
@@ -137,7 +139,7 @@ class UploadService:
             raise ApiError(400, "invalid_part_numbers", f"this upload has {count} parts")
         return await self.files.presign_parts(upload.key, multipart_id, numbers)
 
-    async def uploaded_parts(self, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    async def uploaded_parts(self, upload_id: uuid.UUID) -> list[UploadPart]:
         upload = await self.get(upload_id)
         return await self.files.list_parts(upload.key, self._require_open_multipart(upload))
 

@@ -499,6 +499,16 @@ class AsyncFileStore:
     def store(self) -> Store:
         return self.sync.store
 
+    @property
+    def policy(self) -> UploadPolicy:
+        """The upload policy (size limit, allowed extensions and types)."""
+        return self.sync.policy
+
+    @property
+    def naming(self) -> NamingPolicy:
+        """The naming policy that builds keys from filenames."""
+        return self.sync.naming
+
     async def _run(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
 

@@ -3,15 +3,23 @@
 Each step touches only what is older than a grace period, so it is safe beside live traffic,
 and each is idempotent, so it can run again and again:
 
-1. direct uploads past their expiry: multipart aborted, object deleted, marked ``expired``;
-2. multipart uploads in the store that no pending upload owns: aborted;
+1. direct uploads past their expiry: multipart aborted, staged and final objects deleted,
+   marked ``expired``. A multipart upload already gone (a bucket lifecycle rule aborted
+   it) counts as aborted; an abort the store refuses leaves the upload pending (its parts
+   are still stored) and is reported with the upload id in ``refused_aborts``;
+2. multipart uploads in the store that no pending upload owns: aborted (a refusal is
+   reported the same way);
 3. files in the trash longer than the retention period: object and record removed;
 4. ``pending`` file records (an upload or copy that never finished): object and record removed;
-5. objects with no record (orphans): deleted;
+5. objects with no record (orphans): deleted; staged form uploads (``.uploads/<id>``) that no
+   pending upload owns, such as a form replayed after completion, are counted apart
+   (``stale_staging_objects``) and deleted too;
 6. records whose object is gone: removed.
 
-Without ``fix`` it only reports. Steps 5 and 6 walk the store's listing and the records in
-the same key order side by side, in constant memory.
+Without ``fix`` it only reports. Steps 1 and 2 keep the unit-of-work rule: the database is
+read and written in short transactions, never while the store is called. Steps 5 and 6
+walk the store's listing and the records in the same key order side by side, in constant
+memory.
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from s3files._errors import ObjectNotFoundError
+from s3files._errors import ObjectNotFoundError, StoreError
+from s3files.direct import is_staging_key
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
-from s3files.server.db.session import AsyncSession
+from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.logs import log_event
 from s3files.server.uploads.repository import UploadRepository
 from s3files.store import AsyncFileStore
@@ -49,6 +58,8 @@ class CleanupReport:
     orphan_objects: list[str] = field(default_factory=list)
     missing_objects: list[str] = field(default_factory=list)
     stale_temporary_files: int = 0
+    stale_staging_objects: list[str] = field(default_factory=list)
+    refused_aborts: list[str] = field(default_factory=list)  # "<upload id>: <why>"
 
     def counts(self) -> dict[str, int]:
         return {
@@ -74,9 +85,9 @@ async def cleanup(
     now = utcnow()
     cutoff = now - grace
     report = CleanupReport(fixed=fix)
+    await _expired_uploads(sessions, files, report, cutoff, fix)
+    await _stale_multipart(sessions, files, report, cutoff, fix)
     async with sessions() as session:
-        await _expired_uploads(session, files, report, cutoff, fix)
-        await _stale_multipart(session, files, report, cutoff, fix)
         await _purge_trash(session, files, report, now - retention, fix)
         await _unfinished_files(session, files, report, cutoff, fix)
         pending = await UploadRepository(session).pending_keys()
@@ -89,22 +100,53 @@ async def cleanup(
 
 
 async def _expired_uploads(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    for upload in await UploadRepository(session).expired_pending(cutoff):
+    async with unit_of_work(sessions) as session:
+        expired = await UploadRepository(session).expired_pending(cutoff)
+    for upload in expired:
         report.expired_uploads.append(upload.key)
-        if fix:
-            if upload.multipart_id:
-                await files.abort_multipart(upload.key, upload.multipart_id)
-            await files.delete(upload.key)
-            upload.status = UploadStatus.EXPIRED
-            await session.commit()
+        if not fix:
+            continue
+        try:
+            await files.discard_direct_upload(
+                upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
+            )
+        except StoreError as exc:
+            _refused(report, str(upload.id), upload.multipart_id, exc)
+            continue  # still pending: its parts are stored; the next run tries again
+        async with unit_of_work(sessions) as session:
+            current = await UploadRepository(session).get(upload.id, owner=None, for_update=True)
+            if current is not None and current.status == UploadStatus.PENDING:
+                current.status = UploadStatus.EXPIRED
+                current.completing_until = None
+
+
+def _refused(
+    report: CleanupReport, upload_id: str, multipart_id: str | None, exc: Exception
+) -> None:
+    report.refused_aborts.append(f"{upload_id}: {exc}")
+    log_event(
+        "multipart_abort_refused",
+        upload_id=upload_id,
+        multipart_id=multipart_id,
+        error=str(exc),
+    )
 
 
 async def _stale_multipart(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    owned = await UploadRepository(session).pending_multipart_ids()
+    async with unit_of_work(sessions) as session:
+        owned = await UploadRepository(session).pending_multipart_ids()
     for upload in await files.list_multipart_uploads():
         if upload.upload_id in owned:
             continue
@@ -112,7 +154,10 @@ async def _stale_multipart(
             continue
         report.stale_multipart_uploads.append(upload.key)
         if fix:
-            await files.abort_multipart(upload.key, upload.upload_id)
+            try:
+                await files.abort_multipart(upload.key, upload.upload_id)
+            except StoreError as exc:
+                _refused(report, upload.upload_id, upload.upload_id, exc)
 
 
 async def _purge_trash(
@@ -192,7 +237,8 @@ async def _reconcile(
         young = info.last_modified is not None and info.last_modified > cutoff
         if info.key in pending or young:
             continue
-        report.orphan_objects.append(info.key)
+        found = report.stale_staging_objects if is_staging_key(info.key) else report.orphan_objects
+        found.append(info.key)
         if fix:
             await files.delete(info.key)
     while record is not None:

@@ -92,7 +92,7 @@ def _write_form_body(
 @router.post(
     "/store-upload",
     status_code=204,
-    responses=error_responses(400, 403, 413),
+    responses=error_responses(400, 403, 413, 415),
     summary="Form upload through a signed local-store policy",
 )
 async def signed_form_upload(request: Request, state: StateDep) -> Response:

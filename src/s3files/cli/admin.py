@@ -68,6 +68,7 @@ def cleanup(
                 **report.counts(),
                 "orphan_objects": report.orphan_objects,
                 "missing_objects": report.missing_objects,
+                "refused_aborts": report.refused_aborts,
             }
         )
         return
@@ -75,6 +76,8 @@ def cleanup(
     for name, count in report.counts().items():
         table.add_row(name.replace("_", " "), str(count))
     console.print(table)
+    for refused in report.refused_aborts:
+        console.print(f"abort refused (left pending): {refused}", highlight=False)
     verb = "repaired" if fix else "found (run with --fix to repair)"
     console.print("all clean" if report.clean else f"problems {verb}", highlight=False)
 

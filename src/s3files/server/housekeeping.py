@@ -16,7 +16,7 @@ and each is idempotent, so it can run again and again:
    (``stale_staging_objects``) and deleted too;
 6. records whose object is gone: removed.
 
-Without ``fix`` it only reports. Steps 1 and 2 keep the unit-of-work rule: the database is
+Without ``fix`` it only reports. Every step keeps the unit-of-work rule: the database is
 read and written in short transactions, never while the store is called. Steps 5 and 6
 walk the store's listing and the records in the same key order side by side, in constant
 memory.
@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from s3files._errors import ObjectNotFoundError, StoreError
@@ -87,11 +87,11 @@ async def cleanup(
     report = CleanupReport(fixed=fix)
     await _expired_uploads(sessions, files, report, cutoff, fix)
     await _stale_multipart(sessions, files, report, cutoff, fix)
-    async with sessions() as session:
-        await _purge_trash(session, files, report, now - retention, fix)
-        await _unfinished_files(session, files, report, cutoff, fix)
+    await _purge_trash(sessions, files, report, now - retention, fix)
+    await _unfinished_files(sessions, files, report, cutoff, fix)
+    async with unit_of_work(sessions) as session:
         pending = await UploadRepository(session).pending_keys()
-        await _reconcile(engine, session, files, report, cutoff, pending, fix)
+    await _reconcile(engine, sessions, files, report, cutoff, pending, fix)
     store = files.store
     if isinstance(store, LocalStore):
         report.stale_temporary_files = await files.run_sync(_stale_temporary, store, cutoff, fix)
@@ -160,46 +160,63 @@ async def _stale_multipart(
                 _refused(report, upload.upload_id, upload.upload_id, exc)
 
 
-async def _purge_trash(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, before: datetime, fix: bool
-) -> None:
-    statement = (
-        select(FileRecord)
-        .where(FileRecord.status == FileStatus.DELETED, FileRecord.deleted_at < before)
-        .limit(_BATCH)
-    )
-    while records := (await session.execute(statement)).scalars().all():
+async def _records_in_batches(
+    sessions: async_sessionmaker[AsyncSession], where: ColumnElement[bool], fix: bool
+) -> AsyncIterator[FileRecord]:
+    """Records matching ``where``, a batch per short transaction. With ``fix`` each batch
+    is expected to be removed before the next is read; without, one batch is reported."""
+    statement = select(FileRecord).where(where).order_by(FileRecord.id).limit(_BATCH)
+    while True:
+        async with unit_of_work(sessions) as session:
+            records = (await session.execute(statement)).scalars().all()
         for record in records:
-            report.purged_files.append(record.key)
-            if fix:
-                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
-                await files.delete(record.key)
-                await session.commit()
-        if not fix:
+            yield record
+        if not fix or len(records) < _BATCH:
             return
+
+
+async def _remove(
+    sessions: async_sessionmaker[AsyncSession], files: AsyncFileStore, record: FileRecord
+) -> None:
+    """The object first, then the record: a failed delete leaves both for the next run."""
+    await files.delete(record.key)
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
+
+
+async def _purge_trash(
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    before: datetime,
+    fix: bool,
+) -> None:
+    trashed = (FileRecord.status == FileStatus.DELETED) & (FileRecord.deleted_at < before)
+    async for record in _records_in_batches(sessions, trashed, fix):
+        report.purged_files.append(record.key)
+        if fix:
+            await _remove(sessions, files, record)
 
 
 async def _unfinished_files(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    statement = (
-        select(FileRecord)
-        .where(FileRecord.status == FileStatus.PENDING, FileRecord.created_at < cutoff)
-        .limit(_BATCH)
-    )
-    while records := (await session.execute(statement)).scalars().all():
-        for record in records:
-            report.unfinished_files.append(record.key)
-            if fix:
-                await files.delete(record.key)
-                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
-                await session.commit()
-        if not fix:
-            return
+    unfinished = (FileRecord.status == FileStatus.PENDING) & (FileRecord.created_at < cutoff)
+    async for record in _records_in_batches(sessions, unfinished, fix):
+        report.unfinished_files.append(record.key)
+        if fix:
+            await _remove(sessions, files, record)
 
 
-async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[FileRecord]:
-    """Every file record in byte order of its key (as the store lists), in batches."""
+async def _record_keys(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[FileRecord]:
+    """Every file record in byte order of its key (as the store lists), a batch per short
+    transaction."""
     collation = "C" if engine.dialect.name == "postgresql" else "BINARY"
     ordered = FileRecord.key.collate(collation)
     last: str | None = None
@@ -207,7 +224,8 @@ async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncItera
         statement = select(FileRecord).order_by(ordered).limit(_BATCH)
         if last is not None:
             statement = statement.where(ordered > last)
-        batch = (await session.execute(statement)).scalars().all()
+        async with unit_of_work(sessions) as session:
+            batch = (await session.execute(statement)).scalars().all()
         for record in batch:
             yield record
         if len(batch) < _BATCH:
@@ -217,14 +235,14 @@ async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncItera
 
 async def _reconcile(
     engine: AsyncEngine,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     files: AsyncFileStore,
     report: CleanupReport,
     cutoff: datetime,
     pending: set[str],
     fix: bool,
 ) -> None:
-    records = _record_keys(engine, session)
+    records = _record_keys(engine, sessions)
     record = await anext(records, None)
     gone: list[FileRecord] = []
     async for info in files.iter_objects():
@@ -252,9 +270,11 @@ async def _reconcile(
             continue  # listed late: it is there after all
         report.missing_objects.append(missing.key)
         if fix:
-            await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
-            await session.execute(delete(DirectUpload).where(DirectUpload.file_id == missing.id))
-            await session.commit()
+            async with unit_of_work(sessions) as session:
+                await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
+                await session.execute(
+                    delete(DirectUpload).where(DirectUpload.file_id == missing.id)
+                )
 
 
 def _stale_temporary(store: LocalStore, cutoff: datetime, fix: bool) -> int:

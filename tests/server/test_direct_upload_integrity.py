@@ -181,3 +181,26 @@ async def _lease(session: Any, upload_id: str, until: str) -> None:
         text("update uploads set completing_until = :until where id = :id"),
         {"until": until, "id": upload_id},
     )
+
+
+def test_an_upload_signed_before_staging_still_completes(sqlite_service: Service) -> None:
+    """A row from before the staging key (its form wrote to the file's key) completes by
+    verifying that key, as it did."""
+    service = sqlite_service
+    with service.client() as client:
+        form = create(client)
+        upload_id = uuid.UUID(form["upload_id"]).hex
+        service.run(lambda session: _unstaged(session, upload_id))
+        service.library().upload(samples.png(), filename="photo.png", key=form["key"])
+        done = client.post(f"/api/v1/uploads/{form['upload_id']}/complete")
+        assert done.status_code == 200, done.text
+        assert done.json()["sha256"] == hashlib.sha256(samples.png()).hexdigest()
+        assert download(client, done.json()["id"]) == samples.png()
+
+
+async def _unstaged(session: Any, upload_id: str) -> None:
+    from sqlalchemy import text
+
+    await session.execute(
+        text("update uploads set staging_key = null where id = :id"), {"id": upload_id}
+    )

@@ -44,6 +44,7 @@ from s3files.stores.local import LocalStore
 __all__ = ["CleanupReport", "cleanup"]
 
 _BATCH = 1000
+_LEASE = timedelta(minutes=10)  # how long expiring one upload may take
 
 
 @dataclass
@@ -112,12 +113,18 @@ async def _expired_uploads(
         report.expired_uploads.append(upload.key)
         if not fix:
             continue
+        async with unit_of_work(sessions) as session:  # the lease a completion would take
+            now = utcnow()
+            if not await UploadRepository(session).claim(upload.id, now=now, until=now + _LEASE):
+                continue  # a completion (or another cleanup) is working on it
         try:
             await files.discard_direct_upload(
                 upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
             )
         except StoreError as exc:
             _refused(report, str(upload.id), upload.multipart_id, exc)
+            async with unit_of_work(sessions) as session:
+                await UploadRepository(session).release(upload.id)
             continue  # still pending: its parts are stored; the next run tries again
         async with unit_of_work(sessions) as session:
             current = await UploadRepository(session).get(upload.id, owner=None, for_update=True)

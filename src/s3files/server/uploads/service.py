@@ -298,18 +298,30 @@ class UploadService:
     # Abort --------------------------------------------------------------------------
 
     async def abort(self, upload_id: uuid.UUID) -> DirectUpload:
-        """Cancel a pending upload: discard what was sent, then record ``aborted``."""
+        """Cancel a pending upload: discard what was sent, then record ``aborted``. It takes
+        the completion lease first, so it never races a completion."""
         async with unit_of_work(self.state.sessions) as session:
             upload = await self._get(session, upload_id)
             if upload.status != UploadStatus.PENDING:
                 raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
-            if upload.completing_until is not None and upload.completing_until > utcnow():
-                raise ApiError(409, "completion_in_progress", "this upload is being completed")
-        await self.files.discard_direct_upload(
-            upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
-        )
+            now = utcnow()
+            claimed = await UploadRepository(session).claim(
+                upload.id, now=now, until=now + COMPLETION_LEASE
+            )
+        if not claimed:
+            raise ApiError(409, "completion_in_progress", "this upload is being completed")
+        try:
+            await self.files.discard_direct_upload(
+                upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                async with unit_of_work(self.state.sessions) as session:
+                    await UploadRepository(session).release(upload.id)
+            raise
         async with unit_of_work(self.state.sessions) as session:
             current = await self._get(session, upload_id, for_update=True)
             if current.status == UploadStatus.PENDING:
                 current.status = UploadStatus.ABORTED
+            current.completing_until = None
             return current

@@ -133,7 +133,7 @@ def get_direct_upload_form_data(
     try:
         post = sign_upload_form(files, plan, success_action_redirect=redirect)
     except S3FilesError as exc:
-        _close(upload, Upload.STATUS_REJECTED, exc.message)
+        _close(upload, Upload.STATUS_ABORTED, f"not signed: {exc.message}")
         return _from_error(exc, upload)
     return {
         "success": True,

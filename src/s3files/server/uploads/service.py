@@ -101,7 +101,11 @@ class UploadService:
         """Record a pending form upload, then sign its form (to the staging key)."""
         plan = self._plan(request, size=None)
         upload = await self._record(plan, request)  # committed before anything is signed
-        return upload, await self.files.sign_direct_upload(plan)
+        try:
+            return upload, await self.files.sign_direct_upload(plan)
+        except BaseException as exc:
+            await self._give_up(upload, exc)
+            raise
 
     async def create_multipart(self, request: MultipartRequest) -> tuple[DirectUpload, int, int]:
         """Record a pending multipart upload, start it in the store, record its id;
@@ -109,12 +113,27 @@ class UploadService:
         plan = self._plan(request, size=request.size)
         assert plan.parts is not None
         upload = await self._record(plan, request)
-        multipart_id = await self.files.start_multipart(plan.key, content_type=plan.content_type)
+        try:
+            multipart_id = await self.files.start_multipart(
+                plan.key, content_type=plan.content_type
+            )
+        except BaseException as exc:
+            await self._give_up(upload, exc)
+            raise
         async with unit_of_work(self.state.sessions) as session:
             stored = await self._get(session, upload.id)
             stored.multipart_id = multipart_id
         upload.multipart_id = multipart_id
         return upload, plan.parts.part_size, plan.parts.part_count
+
+    async def _give_up(self, upload: DirectUpload, exc: BaseException) -> None:
+        """Signing or starting failed: the pending record becomes ``aborted``, with why."""
+        with anyio.CancelScope(shield=True):
+            async with unit_of_work(self.state.sessions) as session:
+                current = await self._get(session, upload.id, for_update=True)
+                if current.status == UploadStatus.PENDING:
+                    current.status = UploadStatus.ABORTED
+                    current.reason = f"not signed: {type(exc).__name__}"[:2000]
 
     # Read ---------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from s3files._models import (
 )
 from s3files.direct import DirectUploads, VerifiedObject
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
-from s3files.signing import Credentials, LocalURLSigner
+from s3files.signing import LocalURLSigner
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
 from s3files.stores.local import LocalStore
 from s3files.stores.s3 import S3Store
@@ -95,25 +95,7 @@ def open_store(settings: Settings) -> Store:
     """The store the settings name (S3 or local disk)."""
     location: StorageLocation = settings.storage_location()
     if location.scheme == "s3":
-        assert location.bucket is not None
-        credentials = None
-        if settings.aws_access_key_id and settings.aws_secret_access_key:
-            credentials = Credentials(
-                settings.aws_access_key_id,
-                settings.aws_secret_access_key.get_secret_value(),
-                settings.aws_session_token.get_secret_value()
-                if settings.aws_session_token
-                else None,
-            )
-        return S3Store(
-            location.bucket,
-            prefix=location.prefix,
-            region=settings.region,
-            endpoint_url=settings.s3_endpoint_url,
-            credentials=credentials,
-            profile=settings.aws_profile if credentials is None else None,
-            addressing_style=settings.s3_addressing_style,
-        )
+        return S3Store.from_config(settings.s3_config())
     assert location.path is not None
     return LocalStore(location.path, signer=_local_signer(settings))
 

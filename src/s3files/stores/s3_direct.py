@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
-from s3files._errors import StoreError
+from s3files._errors import S3FilesError
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
 from s3files.signing import presign_post_policy, presign_url
 from s3files.stores._s3_errors import error_code, put_args, strip_etag, translate_s3_errors
@@ -144,12 +144,14 @@ class S3DirectUploads:
         started, completed, or aborted already, by us or by a lifecycle rule) is already
         gone and not an error; any other failure (refused, store down) raises the typed
         ``StoreError``, since the parts would stay stored."""
+        if not upload_id:  # names no upload; sent, it would be a request for the object
+            return
         try:
             with translate_s3_errors(self.bucket, key):
                 self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=self.location.full_key(key), UploadId=upload_id
                 )
-        except StoreError as exc:
+        except S3FilesError as exc:  # NoSuchUpload is an InvalidInputError elsewhere
             if error_code(exc) != "NoSuchUpload":
                 raise
             _logger.debug("multipart upload %s of %r was already gone", upload_id, key)

@@ -140,7 +140,7 @@ class S3Writer:
         upload_id, self._upload_id = self._upload_id, None
         try:
             self._up.direct.abort_multipart(self._key, upload_id)
-        except StoreError as exc:
+        except Exception as exc:  # whatever it is, the caller's own error comes first
             _logger.error(
                 "could not abort multipart upload %s of %s/%s: %s",
                 upload_id,

@@ -14,7 +14,7 @@ timeouts and connection failures: in s3files' terms, a ``StoreUnavailableError``
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import botocore.exceptions
@@ -39,6 +39,8 @@ class RetryPolicy:
     max_attempts: int = 5
     base_delay: float = 0.1
     max_delay: float = 5.0
+    #: Where the jitter comes from (a seeded ``random.Random`` makes the waits repeatable)
+    rng: random.Random | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -57,7 +59,8 @@ class RetryPolicy:
     def delay(self, retry: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
         # Jitter spreads clients apart; it has nothing to do with security.
-        uniform = rng.uniform if rng is not None else random.uniform
+        source = rng or self.rng
+        uniform = source.uniform if source is not None else random.uniform
         return uniform(0, self.ceiling(retry))
 
     def botocore_retries(self) -> _RetryDict:

@@ -46,6 +46,7 @@ from s3files.connector._models import (
 from s3files.connector._pacing import RateLimiter
 from s3files.connector._prefetch import prefetched_pages
 from s3files.connector._session import Clients, parse_credentials
+from s3files.stores._s3_errors import strip_etag
 
 __all__ = ["SUPPORTED_OPERATIONS", "S3Connector", "S3ConnectorFactory"]
 
@@ -95,7 +96,7 @@ def _object(entry: Mapping[str, Any], bucket: str) -> S3Object:
         key=entry["Key"],
         size=int(entry.get("Size") or 0),
         last_modified=iso_timestamp(entry.get("LastModified")),
-        etag=str(entry.get("ETag") or "").strip('"'),
+        etag=strip_etag(str(entry.get("ETag") or "")) or "",
         storage_class=entry.get("StorageClass") or "STANDARD",
         bucket_name=bucket,
     )

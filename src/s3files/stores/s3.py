@@ -56,6 +56,10 @@ class S3Store:
     >>> store = S3Store("my-bucket", region="eu-west-1")                      # AWS
     >>> store = S3Store("test", endpoint_url="http://127.0.0.1:7480",          # Ceph, MinIO
     ...                 credentials=Credentials("key", "secret"))
+    >>> store = S3Store.from_config(Settings().s3_config())                  # the environment
+
+    Every request is retried by ``retry`` (default ``RetryPolicy(max_attempts=max_attempts)``):
+    throttling, 5xx answers and connection failures, with backoff and full jitter.
     """
 
     def __init__(

@@ -123,7 +123,7 @@ class S3DirectUploads:
         """CompleteMultipartUpload of the parts (number, etag); the object's ETag."""
         full_key = self.location.full_key(key)
         listed: Any = [
-            {"PartNumber": number, "ETag": f'"{etag.strip(chr(34))}"'}
+            {"PartNumber": number, "ETag": f'"{strip_etag(etag)}"'}
             for number, etag in sorted(parts)
         ]
         with translate_s3_errors(self.bucket, key):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import boto3
 
 from s3files._config import AddressingStyle
 from s3files._errors import InvalidCredentialsError
 from s3files.signing import Credentials, quote_key
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["CredentialSource", "S3Location"]
 

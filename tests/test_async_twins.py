@@ -34,7 +34,7 @@ from tests.harness.ceph import S3Server
 
 # Methods whose async twin has another name, and members that only the twin has.
 RENAMED = {"close": "aclose"}
-ASYNC_ONLY = {"aclose", "sync", "store", "policy", "naming", "run_sync"}  # run_sync: going
+ASYNC_ONLY = {"aclose", "sync", "store", "policy", "naming"}
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_every_method_has_a_twin_with_the_same_typed_parameters() -> None:
 
 def test_no_twin_takes_untyped_options() -> None:
     for name, func in public_methods(AsyncFileStore).items():
-        if name in {"from_url", "run_sync"}:  # settings overrides, as FileStore.from_url
+        if name == "from_url":  # settings overrides, as FileStore.from_url
             continue
         kinds = {p.kind for p in parameters(func)}
         assert inspect.Parameter.VAR_KEYWORD not in kinds, name

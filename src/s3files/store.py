@@ -845,14 +845,6 @@ class AsyncFileStore:
             expected_sha256=expected_sha256,
         )
 
-    async def run_sync(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        """Deprecated, goes next: use the typed methods (receive_upload, receive_part,
-        stale_temporary_files)."""
-        bridged = [_from_async(a) if isinstance(a, AsyncIterable) else a for a in args]
-        return await anyio.to_thread.run_sync(
-            partial(func, *bridged, **kwargs), limiter=self._limiter
-        )
-
 
 def _bridge(data: UploadSource | AsyncIterable[bytes]) -> UploadSource:
     """An upload source a worker thread can read: async iterables are pulled via the loop."""

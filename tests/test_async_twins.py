@@ -25,6 +25,7 @@ from s3files import (
     FileTooLargeError,
     LocalStore,
     S3Store,
+    Settings,
     StoreError,
     UploadPolicy,
 )
@@ -52,6 +53,11 @@ def public_methods(cls: type) -> dict[str, Callable[..., Any]]:
     }
 
 
+def hints(func: Callable[..., Any]) -> dict[str, Any]:
+    # Settings is imported for type checkers only (store.py loads it on use)
+    return typing.get_type_hints(func, localns={"Settings": Settings})
+
+
 def parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
     return [p for p in inspect.signature(func).parameters.values() if p.name != "self"]
 
@@ -74,8 +80,7 @@ def test_every_method_has_a_twin_with_the_same_typed_parameters() -> None:
         twin_name = RENAMED.get(name, name)
         assert twin_name in async_methods, f"AsyncFileStore has no {twin_name}"
         async_func = async_methods[twin_name]
-        sync_hints = typing.get_type_hints(sync_func)
-        async_hints = typing.get_type_hints(async_func)
+        sync_hints, async_hints = hints(sync_func), hints(async_func)
         sync_params, async_params = parameters(sync_func), parameters(async_func)
         assert [(p.name, p.kind, p.default) for p in async_params] == [
             (p.name, p.kind, p.default) for p in sync_params

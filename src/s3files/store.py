@@ -29,14 +29,13 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ParamSpec, Self, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 
-from s3files._config import Settings, StorageLocation, load_settings
 from s3files._errors import InvalidInputError, ObjectNotFoundError
 from s3files._models import (
     STORAGE_CLASSES,
@@ -59,6 +58,9 @@ from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
 from s3files.stores.local import LocalStore
 from s3files.stores.s3 import S3Store
 from s3files.validation import UploadPolicy, UploadValidator
+
+if TYPE_CHECKING:  # settings (pydantic-settings, ~0.2 s) load only when a store is configured
+    from s3files._config import Settings, StorageLocation
 
 __all__ = ["AsyncFileStore", "FileStore", "UploadSource", "content_disposition", "open_store"]
 
@@ -165,6 +167,8 @@ class FileStore(DirectUploads):
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Self:
         """A FileStore configured entirely from ``Settings`` (environment and ``.env``)."""
+        from s3files._config import load_settings
+
         settings = settings or load_settings()
         encryption: Encryption | None = None
         if settings.s3_kms_key_id:
@@ -185,6 +189,8 @@ class FileStore(DirectUploads):
     def from_url(cls, url: str, **options: Any) -> Self:
         """``FileStore.from_url("s3://bucket/prefix")`` or ``("file:///srv/files")``;
         other settings come from the environment, ``options`` override them."""
+        from s3files._config import load_settings
+
         return cls.from_settings(load_settings(storage_url=url, **options))
 
     def __repr__(self) -> str:

@@ -205,7 +205,7 @@ class S3Store:
     def presign_is_local(self) -> bool:
         """True when signing needs no I/O: the credentials were given, not resolved (and
         refreshed, over the network) by botocore's chain (IAM role, credential_process)."""
-        return self._static_credentials is not None
+        return self._credentials.is_static
 
     def _full_key(self, key: str) -> str:
         return self.location.full_key(key)

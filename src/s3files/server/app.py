@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
@@ -93,7 +94,10 @@ def create_app(
         engine = await open_database(
             settings, pool_size=limits.pool_size(), pool_timeout=limits.db_pool_timeout
         )
-        files = AsyncFileStore(FileStore.from_settings(settings))
+        # a transfer keeps one worker thread busy for its length: room for every admitted
+        # transfer, and more for the short store calls beside them
+        threads = anyio.CapacityLimiter(limits.max_transfers + 32)
+        files = AsyncFileStore(FileStore.from_settings(settings), limiter=threads)
         connector = ServiceConnector(settings)
         app.state.s3files = AppState(
             settings=settings,

@@ -22,9 +22,11 @@ from s3files.server.db.session import create_engine
 __all__ = ["open_database"]
 
 
-def _make_sqlite_folder(url: str) -> None:
+def _make_sqlite_folder(settings: Settings, url: str) -> None:
+    """The data folder (where SQLite lives by default) and the database file's folder."""
     if not url.startswith("sqlite"):
         return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +37,7 @@ async def open_database(
 ) -> AsyncEngine:
     """An engine on ``settings.database()``, migrated to the newest schema."""
     url = settings.database()
-    _make_sqlite_folder(url)
+    _make_sqlite_folder(settings, url)
     engine = create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
     if migrate:
         try:

@@ -47,11 +47,6 @@ def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -
     return asyncio.run(main())
 
 
-# Bytes uvicorn may buffer for one request's line and headers (h11's incomplete-event
-# limit): the app then refuses more than ServiceLimits.max_header_bytes with a 431.
-HEADER_BUFFER_BYTES = 64 * 1024
-
-
 @dataclass(frozen=True)
 class AppFactory:
     """Builds the app from settings given explicitly; picklable, so that each worker
@@ -66,9 +61,11 @@ class AppFactory:
 
 
 def uvicorn_config(settings: Settings, *, host: str, port: int, workers: int = 1) -> Any:
-    """How ``serve`` runs uvicorn. The h11 parser, because it bounds what it buffers for
-    a request's headers (httptools buffers a header line of any length)."""
+    """How ``serve`` runs uvicorn: httptools, with a bound on what it buffers for a
+    request's headers (``s3files.server.http_protocol``, where the choice is measured)."""
     import uvicorn
+
+    from s3files.server.http_protocol import BoundedHttpToolsProtocol
 
     return uvicorn.Config(
         AppFactory(settings),
@@ -76,8 +73,7 @@ def uvicorn_config(settings: Settings, *, host: str, port: int, workers: int = 1
         host=host,
         port=port,
         workers=workers,
-        http="h11",
-        h11_max_incomplete_event_size=HEADER_BUFFER_BYTES,
+        http=BoundedHttpToolsProtocol,
         log_level="warning",
     )
 

@@ -55,7 +55,7 @@ _FORM_SCHEMA: dict[str, Any] = {
     status_code=201,
     response_model=FileOut,
     openapi_extra=_FORM_SCHEMA,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 408, 413, 415, 503),
     summary="Upload a file (multipart form)",
 )
 async def upload_file(request: Request, state: StateDep, principal: PrincipalDep) -> FileOut:
@@ -79,7 +79,7 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
     "/stream",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 408, 413, 415, 503),
     summary="Upload a file as the raw request body",
     openapi_extra={
         "requestBody": {
@@ -184,7 +184,7 @@ async def update_file(
         200: {"content": {"application/octet-stream": {}}},
         206: {"description": "Partial content (Range)"},
         304: {"description": "Not modified (If-None-Match)"},
-        **error_responses(401, 404, 416),
+        **error_responses(401, 404, 416, 503),
     },
 )
 async def download_file(
@@ -242,7 +242,7 @@ async def presigned_url(
     "/{file_id}/copy",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 404),
+    responses=error_responses(400, 401, 404, 503),
 )
 async def copy_file(
     file_id: FileId,

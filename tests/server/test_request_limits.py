@@ -371,3 +371,19 @@ def test_database_pool_timeout_is_503(request: pytest.FixtureRequest, tmp_path: 
                 assert answer.json()["error"] == "busy" and answer.headers["Retry-After"]
     finally:
         next(running, None)
+
+
+def test_revoked_key_refused_within_the_cache_bound(local_sqlite: Service) -> None:
+    from s3files.server.auth import KEY_CACHE_SECONDS
+    from s3files.server.keys.service import revoke_key
+
+    secret = local_sqlite.run(lambda session: _new_key(session, "carol"))
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(f"{local_sqlite.url}/api/v1/files", headers=headers).status_code == 200
+    local_sqlite.run(lambda session: revoke_key(session, secret[:12]))
+    revoked_at = time.monotonic()
+    while httpx.get(f"{local_sqlite.url}/api/v1/files", headers=headers).status_code == 200:
+        assert time.monotonic() - revoked_at < KEY_CACHE_SECONDS + 2
+        time.sleep(0.2)
+    answer = httpx.get(f"{local_sqlite.url}/api/v1/files", headers=headers)
+    assert (answer.status_code, answer.json()["error"]) == (401, "unauthorized")

@@ -45,7 +45,7 @@ class ServiceLimits:
     max_headers: int = 100
     max_header_bytes: int = 32 * 1024
     db_pool_size: int | None = None
-    db_pool_timeout: float = 10.0
+    db_pool_timeout: float = 5.0
     retry_after: int = 2
 
     @classmethod

@@ -22,15 +22,14 @@ bucket_app = typer.Typer(help="Set up the bucket for browser uploads.", no_args_
 async def _run_cleanup(
     settings: Settings, *, fix: bool, grace: timedelta, retention: timedelta
 ) -> Any:
-    from s3files.server.db.migrate import upgrade
-    from s3files.server.db.session import create_engine, session_factory
+    from s3files.server.db.bootstrap import open_database
+    from s3files.server.db.session import session_factory
     from s3files.server.housekeeping import cleanup as run
     from s3files.store import AsyncFileStore, FileStore
 
-    engine = create_engine(settings.database())
+    engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:
-        await upgrade(engine)
         return await run(
             engine, session_factory(engine), files, fix=fix, grace=grace, retention=retention
         )

@@ -102,7 +102,7 @@ async def upload_stream(
 ) -> FileOut:
     """For large files and scripts: ``curl -T big.bin 'http://…/api/v1/files/stream?filename=big.bin'``.
     The body is the file; ``Content-Type`` is a claim checked against the content."""
-    limit = state.files.sync.policy.max_size
+    limit = state.files.policy.max_size
     declared = request.headers.get("content-length")
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "file_too_large", f"file is larger than the limit of {limit} bytes")

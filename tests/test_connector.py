@@ -553,8 +553,19 @@ def test_retry_policy_backoff_with_full_jitter() -> None:
     policy = RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=0.5)
     rng = random.Random(1)
     for retry, ceiling in enumerate((0.1, 0.2, 0.4, 0.5, 0.5)):
+        assert policy.ceiling(retry) == pytest.approx(ceiling)
         delays = [policy.delay(retry, rng) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
-        assert max(delays) > ceiling * 0.8  # spread over the whole range (full jitter)
+        # spread over the whole range (full jitter): near the ceiling and near zero, about
+        # half the ceiling on average, and not zero (the wait is real)
+        assert max(delays) > ceiling * 0.8
+        assert min(delays) < ceiling * 0.2
+        assert 0.35 * ceiling < sum(delays) / len(delays) < 0.65 * ceiling
+        assert sum(delays) > 0
+    seeded = RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=0.5, rng=random.Random(3))
+    again = random.Random(3)
+    assert [seeded.delay(n) for n in range(4)] == [seeded.delay(n, again) for n in range(4)]
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError):
+        RetryPolicy(base_delay=-1)

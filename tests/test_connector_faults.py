@@ -124,16 +124,25 @@ async def test_throttling_gives_up_after_max_attempts(
 async def test_backoff_waits_between_attempts(
     proxy: FaultProxy, s3_server: S3Server, bucket: str
 ) -> None:
-    """Retries are spaced by the backoff: with full jitter each wait is random, but the
-    total stays under the sum of the ceilings."""
-    policy = RetryPolicy(max_attempts=6, base_delay=0.1, max_delay=0.4)
+    """Retries are spaced by the backoff: with full jitter each wait is random, drawn here
+    from the policy's own seeded generator, so each gap is at least the wait the policy
+    chose (a lower bound: the connector really sleeps) and at most that plus the request
+    time; and the waits respect the ceilings."""
+    policy = RetryPolicy(max_attempts=6, base_delay=0.1, max_delay=0.4, rng=random.Random(7))
+    replay = random.Random(7)
+    expected = [policy.delay(n, replay) for n in range(5)]
+    ceilings = [0.1, 0.2, 0.4, 0.4, 0.4]
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(expected, ceilings, strict=True))
+    assert sum(expected) > 0.3  # the seed gives waits worth measuring
     connector = await connected(proxy, s3_server, retry=policy)
     proxy.fail_next(5, match=to_bucket(bucket))
     await connector.list_bucket_objects(bucket)
     times = [r.at for r in proxy.requests]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) == 5
-    ceilings = [0.1, 0.2, 0.4, 0.4, 0.4]
+    for gap, wait, ceiling in zip(gaps, expected, ceilings, strict=True):
+        assert wait - 0.005 <= gap <= wait + 0.15, (gaps, expected)
+        assert gap <= ceiling + 0.15
     assert sum(gaps) <= sum(ceilings) + 0.5  # + request time
     await connector.disconnect()
 

@@ -8,23 +8,262 @@ and instance roles), resolved by botocore.
 Where does the data go? ``S3FILES_STORAGE_URL`` (``s3://bucket/prefix`` or
 ``file:///path``) if set; otherwise ``s3://$S3_BUCKET_NAME`` if a bucket is named; otherwise
 the local disk under ``$S3FILES_DATA_DIR/files``.
+
+How to reach an S3 store is one typed ``S3Config``: every field names the environment
+variable ``Settings`` reads it from, the Django setting the Django app reads it from and the
+key of the connector's ``connect(credentials)`` dict. ``Settings.s3_config()``, the Django
+app's ``load_config`` and the connector all produce one; ``stores/_s3_client.py`` builds the
+botocore client from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from s3files._errors import ConfigurationError
+from s3files._errors import ConfigurationError, S3FilesError
 from s3files.naming import NamingPolicy, NamingStrategy, validate_folder_template
+from s3files.signing import Credentials
 from s3files.validation import DEFAULT_ALLOWED_EXTENSIONS, DEFAULT_ALLOWED_MIME_TYPES, UploadPolicy
 
-__all__ = ["Settings", "StorageLocation", "load_settings"]
+__all__ = ["AddressingStyle", "S3Config", "Settings", "StorageLocation", "load_settings"]
+
+AddressingStyle = Literal["auto", "path", "virtual"]
+#: Where a face of s3files reads an S3 setting: the environment (``Settings``), Django's
+#: settings, the connector's ``connect()`` dict, or attributes of a settings object
+#: (``Settings``' own and brief 001's ``S3Service(settings)``).
+NameScheme = Literal["env", "django", "connector", "attribute"]
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` without a trailing slash if it is an http(s) URL; ``ValueError`` if not."""
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _s3_field(
+    default: Any,
+    *env: str,
+    django: tuple[str, ...] = (),
+    connector: str = "",
+    attribute: tuple[str, ...] = (),
+    doc: str,
+) -> Any:
+    """A field of ``S3Config`` that says where each face of s3files reads it."""
+    where = [f"environment: {', '.join(env)}" if env else "no environment variable"]
+    if django:
+        where.append(f"Django setting: {', '.join(django)}")
+    if connector:
+        where.append(f"connector key: {connector}")
+    names: dict[str, Any] = {
+        "env": list(env),
+        "django": list(django),
+        "connector": [connector] if connector else [],
+        "attribute": list(attribute),
+    }
+    return Field(default, description=f"{doc} ({'; '.join(where)})", json_schema_extra=names)
+
+
+class S3Config(BaseModel):
+    """How to reach an S3-compatible store, and which bucket: the one typed S3 configuration.
+
+    Static keys, or neither (then botocore's default chain: ``AWS_PROFILE``, shared config
+    files, container and instance roles). ``repr`` never shows a secret.
+
+    >>> S3Config(bucket="media", endpoint_url="http://127.0.0.1:7480/").endpoint_url
+    'http://127.0.0.1:7480'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bucket: str | None = _s3_field(
+        None,
+        "S3_BUCKET_NAME",
+        "S3_BUCKET",
+        "AWS_STORAGE_BUCKET_NAME",
+        django=("AWS_S3_BUCKET_NAME", "AWS_STORAGE_BUCKET_NAME"),
+        attribute=("s3_bucket",),
+        doc="the bucket (also the host of S3FILES_STORAGE_URL=s3://bucket/prefix)",
+    )
+    prefix: str = _s3_field(
+        "", doc="a key prefix inside the bucket: the path of S3FILES_STORAGE_URL"
+    )
+    region: str | None = _s3_field(
+        None,
+        "S3_REGION",
+        "AWS_REGION",
+        django=("AWS_REGION", "AWS_S3_REGION_NAME"),
+        connector="region_name",
+        attribute=("s3_region", "aws_region"),
+        doc="the region requests are signed for; None: the profile's, else us-east-1",
+    )
+    endpoint_url: str | None = _s3_field(
+        None,
+        "S3_ENDPOINT_URL",
+        django=("AWS_S3_ENDPOINT_URL",),
+        connector="endpoint_url",
+        attribute=("s3_endpoint_url",),
+        doc="an S3-compatible server (Ceph RGW, MinIO, R2); None for AWS",
+    )
+    addressing_style: AddressingStyle = _s3_field(
+        "auto",
+        "S3_ADDRESSING_STYLE",
+        django=("AWS_S3_ADDRESSING_STYLE",),
+        connector="addressing_style",
+        attribute=("s3_addressing_style",),
+        doc="auto (path style with an endpoint or a dotted bucket name), path or virtual",
+    )
+    access_key_id: str | None = _s3_field(
+        None,
+        "AWS_ACCESS_KEY_ID",
+        django=("AWS_ACCESS_KEY_ID",),
+        connector="aws_access_key_id",
+        attribute=("aws_access_key_id",),
+        doc="a static access key, with its secret",
+    )
+    secret_access_key: SecretStr | None = _s3_field(
+        None,
+        "AWS_SECRET_ACCESS_KEY",
+        django=("AWS_SECRET_ACCESS_KEY",),
+        connector="aws_secret_access_key",
+        attribute=("aws_secret_access_key",),
+        doc="the secret of the static access key",
+    )
+    session_token: SecretStr | None = _s3_field(
+        None,
+        "AWS_SESSION_TOKEN",
+        django=("AWS_SESSION_TOKEN",),
+        connector="aws_session_token",
+        attribute=("aws_session_token",),
+        doc="for temporary credentials",
+    )
+    profile: str | None = _s3_field(
+        None,
+        "AWS_PROFILE",
+        connector="profile_name",
+        attribute=("aws_profile",),
+        doc="a profile of the shared AWS config files, when no static keys are given",
+    )
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        return http_url(value)
+
+    @field_validator("bucket", "region", "access_key_id", "profile", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _keys_in_pairs(self) -> S3Config:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("give both the access key id and its secret, or neither")
+        return self
+
+    @classmethod
+    def names(cls, field: str, scheme: NameScheme) -> tuple[str, ...]:
+        """Where ``field`` is read from: environment variables, Django settings or the
+        connector's key."""
+        extra = cls.model_fields[field].json_schema_extra
+        assert isinstance(extra, dict)
+        return tuple(cast(list[str], extra[scheme]))
+
+    @classmethod
+    def read(
+        cls,
+        lookup: Callable[[str], Any],
+        scheme: NameScheme,
+        *,
+        error: type[S3FilesError] = ConfigurationError,
+        report: NameScheme | None = None,
+        **values: Any,
+    ) -> S3Config:
+        """An ``S3Config`` from the first non-empty of each field's names in ``scheme``
+        (``values`` win); invalid values raise ``error`` naming the setting at fault (by
+        its name in ``report``, default ``scheme``)."""
+        report = report or scheme
+        found: dict[str, Any] = {}
+        source: dict[str, str] = {}
+        for name in cls.model_fields:
+            for setting in cls.names(name, scheme):
+                value = lookup(setting)
+                if value is not None and value != "":
+                    found[name], source[name] = value, setting
+                    break
+        found.update(values)
+        try:
+            return cls(**found)
+        except ValidationError as exc:
+            problems = []
+            for problem in exc.errors():
+                field = str(problem["loc"][0]) if problem["loc"] else ""
+                if field:
+                    named = (source.get(field) if report == scheme else None) or (
+                        cls.names(field, report) or (field,)
+                    )[0]
+                else:  # the key pair
+                    keys = ("access_key_id", "secret_access_key")
+                    named = " and ".join(cls.names(k, report)[0] for k in keys)
+                problems.append(f"{named}: {problem['msg'].removeprefix('Value error, ')}")
+            raise error("invalid S3 configuration: " + "; ".join(problems)) from None
+
+    def credentials(self) -> Credentials | None:
+        """The static credentials, or None for botocore's default chain."""
+        if self.access_key_id and self.secret_access_key:
+            token = self.session_token.get_secret_value() if self.session_token else None
+            return Credentials(self.access_key_id, self.secret_access_key.get_secret_value(), token)
+        return None
+
+    def resolved_addressing_style(self) -> AddressingStyle:
+        """``auto`` made concrete where it can be: path style for an endpoint (most
+        S3-compatible servers have no wildcard DNS) and for a dotted bucket name (which
+        the TLS certificate of virtual-host names does not cover); virtual for other
+        buckets; botocore's own per-bucket choice when no bucket is named (the connector)."""
+        if self.addressing_style != "auto":
+            return self.addressing_style
+        if self.endpoint_url:
+            return "path"
+        if self.bucket is None:
+            return "auto"
+        return "path" if "." in self.bucket else "virtual"
+
+    def connector_credentials(self) -> dict[str, str]:
+        """The connector's ``connect()`` dict for this configuration (no bucket)."""
+        credentials: dict[str, str] = {}
+        if self.region:
+            credentials["region_name"] = self.region
+        static = self.credentials()
+        if static is not None:
+            credentials["aws_access_key_id"] = static.access_key
+            credentials["aws_secret_access_key"] = static.secret_key
+            if static.session_token:
+                credentials["aws_session_token"] = static.session_token
+        elif self.profile:
+            credentials["profile_name"] = self.profile
+        if self.endpoint_url:
+            credentials["endpoint_url"] = self.endpoint_url
+        credentials["addressing_style"] = self.addressing_style
+        return credentials
 
 
 def _env(*names: str) -> Any:
@@ -58,6 +297,9 @@ class StorageLocation:
         raise ConfigurationError(f"S3FILES_STORAGE_URL: {url!r} must start with s3:// or file://")
 
 
+_S3_REGION, _AWS_REGION = S3Config.names("region", "env")  # S3_REGION wins
+
+
 class Settings(BaseSettings):
     """Every setting of s3files, read from the environment names of the product brief.
 
@@ -69,17 +311,17 @@ class Settings(BaseSettings):
         env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
     )
 
-    # Credentials and endpoint (brief 001, 003, 004)
-    aws_access_key_id: str | None = _env("AWS_ACCESS_KEY_ID")
-    aws_secret_access_key: SecretStr | None = _env("AWS_SECRET_ACCESS_KEY")
-    aws_session_token: SecretStr | None = _env("AWS_SESSION_TOKEN")
-    aws_profile: str | None = _env("AWS_PROFILE")
-    aws_region: str = Field("us-east-1", validation_alias="AWS_REGION")
-    s3_region: str | None = _env("S3_REGION")
-    s3_bucket: str | None = _env("S3_BUCKET_NAME", "S3_BUCKET", "AWS_STORAGE_BUCKET_NAME")
-    s3_endpoint_url: str | None = _env("S3_ENDPOINT_URL")
-    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
-        "auto", validation_alias="S3_ADDRESSING_STYLE"
+    # Credentials and endpoint (brief 001, 003, 004): the environment names of S3Config
+    aws_access_key_id: str | None = _env(*S3Config.names("access_key_id", "env"))
+    aws_secret_access_key: SecretStr | None = _env(*S3Config.names("secret_access_key", "env"))
+    aws_session_token: SecretStr | None = _env(*S3Config.names("session_token", "env"))
+    aws_profile: str | None = _env(*S3Config.names("profile", "env"))
+    aws_region: str = Field("us-east-1", validation_alias=_AWS_REGION)
+    s3_region: str | None = _env(_S3_REGION)
+    s3_bucket: str | None = _env(*S3Config.names("bucket", "env"))
+    s3_endpoint_url: str | None = _env(*S3Config.names("endpoint_url", "env"))
+    s3_addressing_style: AddressingStyle = Field(
+        "auto", validation_alias=S3Config.names("addressing_style", "env")[0]
     )
     storage_url: str | None = _env("S3FILES_STORAGE_URL")
 
@@ -158,12 +400,7 @@ class Settings(BaseSettings):
     @field_validator("s3_endpoint_url", "public_base_url", "jwt_jwks_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
+        return http_url(value)
 
     # Derived values -------------------------------------------------------------------
 
@@ -196,6 +433,18 @@ class Settings(BaseSettings):
         if self.s3_bucket:
             return StorageLocation("s3", self.s3_bucket, "", None)
         return StorageLocation("file", None, "", (self.data_dir / "files").absolute())
+
+    def s3_config(self) -> S3Config:
+        """The S3 store these settings name: bucket and prefix from ``storage_location``
+        (no bucket when the files live on the local disk), credentials, endpoint, region."""
+        location = self.storage_location()
+        return S3Config.read(
+            lambda name: getattr(self, name, None),
+            "attribute",
+            report="env",
+            bucket=location.bucket,
+            prefix=location.prefix,
+        )
 
     def upload_policy(self) -> UploadPolicy:
         return UploadPolicy(

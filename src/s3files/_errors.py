@@ -24,7 +24,7 @@ where it concerns an object, the ``bucket`` and ``key``::
             └── ThrottledError                        the store asked us to slow down
 
 Backend exceptions (botocore, OSError) are translated in one place per store
-(``stores/s3.py: translate_s3_errors`` and ``stores/local.py: translate_os_errors``) and
+(``stores/_s3_errors.py: translate_s3_errors`` and ``stores/local.py: translate_os_errors``) and
 re-raised with ``raise ... from exc`` so the cause stays visible.
 """
 

@@ -17,11 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from s3files._config import Settings
+from s3files._config import S3Config, Settings
 from s3files._errors import ConfigurationError
 from s3files._models import StoredFile
 from s3files.naming import NamingPolicy
-from s3files.signing import Credentials
 from s3files.store import FileStore
 from s3files.stores.s3 import S3Store
 
@@ -40,30 +39,21 @@ class FileUploadRequest(BaseModel):
     content: bytes
 
 
-def _secret(value: Any) -> str | None:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    return str(value) if value else None
+def _plain(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 class S3Service:
     """Stores uploads under ``uploads/<uuid4><ext>`` and returns their public URL."""
 
     def __init__(self, settings: Any) -> None:
-        bucket = getattr(settings, "s3_bucket", None)
-        if not bucket:
-            raise ConfigurationError("S3_BUCKET_NAME: no bucket configured for S3Service")
-        key_id = _secret(getattr(settings, "aws_access_key_id", None))
-        secret = _secret(getattr(settings, "aws_secret_access_key", None))
-        token = _secret(getattr(settings, "aws_session_token", None))
-        credentials = Credentials(key_id, secret, token) if key_id and secret else None
-        region = getattr(settings, "s3_region", None) or getattr(settings, "aws_region", None)
-        store = S3Store(
-            bucket,
-            region=region or "us-east-1",
-            endpoint_url=getattr(settings, "s3_endpoint_url", None),
-            credentials=credentials,
+        # The brief's attribute names are those of s3files' Settings: one S3Config reads both
+        config = S3Config.read(
+            lambda name: _plain(getattr(settings, name, None)), "attribute", report="env"
         )
+        if not config.bucket:
+            raise ConfigurationError("S3_BUCKET_NAME: no bucket configured for S3Service")
+        store = S3Store.from_config(config)
         policy = settings.upload_policy() if isinstance(settings, Settings) else None
         self.files = FileStore(store, policy=policy, naming=UPLOADS_NAMING)
 

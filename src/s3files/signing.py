@@ -2,8 +2,8 @@
 URLs that the s3files service serves for the local-disk store.
 
 The SigV4 signer derives its signing key once per day and region and caches it, so a
-presigned URL costs a few HMACs and string joins; ``bench/bench_presign.py`` compares it
-with botocore's ``generate_presigned_url``.
+presigned URL costs a few HMACs and string joins; ``bench_presign`` in
+``bench/bench_library.py`` compares it with botocore's ``generate_presigned_url``.
 """
 
 from __future__ import annotations

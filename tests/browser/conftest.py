@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,30 +11,26 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser.launch import start_chromium
+
+__all__ = ["browser", "pages_origin"]
+
 PAGES = Path(__file__).parent / "pages"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium; the test command installs it (fail loudly if it is missing).
+    """Debian's Chromium; the test command installs it. If it cannot start, the error says
+    which program failed and which libraries it lacks (tests/browser/launch.py).
 
     Module-scoped: Playwright's sync API keeps an event loop running in the main thread,
     which async tests in later modules must not find."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        raise RuntimeError("Chromium is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    playwright, browser = start_chromium()
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

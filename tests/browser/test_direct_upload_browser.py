@@ -46,12 +46,14 @@ def upload_in_page(page: Any, path: Path, timeout: float = 120_000) -> str:
     page.click("#go")
     page.wait_for_function(
         "['done', 'error'].some(w => document.getElementById('status').textContent.startsWith(w))",
-        timeout=timeout)
+        timeout=timeout,
+    )
     return str(page.text_content("#status"))
 
 
-def test_presigned_post_from_the_browser(browser: Any, service: Service, pages_origin: str,
-                                         tmp_path: Path) -> None:
+def test_presigned_post_from_the_browser(
+    browser: Any, service: Service, pages_origin: str, tmp_path: Path
+) -> None:
     path = tmp_path / "picture.png"
     path.write_bytes(samples.png() + b"\0" * 300_000)  # a real PNG header, some bulk
     page = open_page(browser, service, pages_origin)
@@ -63,13 +65,18 @@ def test_presigned_post_from_the_browser(browser: Any, service: Service, pages_o
     with service.client() as client:
         body = client.get(f"/api/v1/files/{record['id']}/download").content
     assert hashlib.sha256(body).hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
-    page.screenshot(path=str(Path(os.environ.get("S3FILES_SCREENSHOTS", tmp_path)) /
-                              f"direct-upload-{service.settings.storage_location().scheme}.png"))
+    page.screenshot(
+        path=str(
+            Path(os.environ.get("S3FILES_SCREENSHOTS", tmp_path))
+            / f"direct-upload-{service.settings.storage_location().scheme}.png"
+        )
+    )
     page.close()
 
 
-def test_refused_upload_shows_its_reason(browser: Any, service: Service, pages_origin: str,
-                                         tmp_path: Path) -> None:
+def test_refused_upload_shows_its_reason(
+    browser: Any, service: Service, pages_origin: str, tmp_path: Path
+) -> None:
     path = tmp_path / "fake.png"
     path.write_bytes(samples.pdf())
     page = open_page(browser, service, pages_origin)
@@ -82,8 +89,9 @@ def test_refused_upload_shows_its_reason(browser: Any, service: Service, pages_o
     page.close()
 
 
-def test_multipart_upload_resumes_after_a_reload(browser: Any, service: Service,
-                                                 pages_origin: str, tmp_path: Path) -> None:
+def test_multipart_upload_resumes_after_a_reload(
+    browser: Any, service: Service, pages_origin: str, tmp_path: Path
+) -> None:
     path = tmp_path / "archive.zip"
     with path.open("wb") as handle:
         handle.write(samples.zip_archive())
@@ -110,8 +118,10 @@ def test_multipart_upload_resumes_after_a_reload(browser: Any, service: Service,
     assert service.db_rows("select count(*) from uploads")[0][0] == 1  # resumed, not restarted
     digest = hashlib.sha256()
     headers = {"Authorization": f"Bearer {service.keys['alice']}"}
-    with (httpx.Client(base_url=service.url, headers=headers) as client,
-          client.stream("GET", f"/api/v1/files/{record['id']}/download") as response):
+    with (
+        httpx.Client(base_url=service.url, headers=headers) as client,
+        client.stream("GET", f"/api/v1/files/{record['id']}/download") as response,
+    ):
         for chunk in response.iter_bytes():
             digest.update(chunk)
     assert digest.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()

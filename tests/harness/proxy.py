@@ -11,11 +11,15 @@ Stdlib only; runs its own asyncio loop on a background thread, so tests on any e
 * :meth:`FaultProxy.reset_next` forwards the next N matching requests, relays the
   response head and ``after_body_bytes`` bytes of its body, then resets the connection
   (RST) in the middle of the body, or with ``hard=False`` closes it cleanly (FIN);
+* :meth:`FaultProxy.drop_next` drops the connection of the next N matching requests
+  before any answer (RST, or FIN with ``hard=False``); with ``forward=True`` the request
+  reaches the server first (it acts, the client never learns it did);
 * anything else is forwarded on a fresh upstream connection and relayed to the end; the
   response's ``Connection`` header is rewritten to ``close`` so the client never reuses a
   connection the proxy is about to close.
 
-Request bodies must have a Content-Length (no chunked uploads); fine for reads.
+Request bodies must have a Content-Length (no chunked uploads); a client that sends
+``Expect: 100-continue`` is told to go on by the proxy itself.
 
     with FaultProxy("127.0.0.1", 7480) as proxy:
         proxy.fail_next(3)                  # three SlowDowns, then the real answer
@@ -48,7 +52,7 @@ class RequestRecord:
     at: float
     method: str
     target: str
-    injected: str | None  # "error" or "reset" if a fault was applied
+    injected: str | None  # "error", "reset" or "drop" if a fault was applied
 
 
 Match = Callable[[RequestRecord], bool]
@@ -56,13 +60,14 @@ Match = Callable[[RequestRecord], bool]
 
 @dataclass
 class _Fault:
-    kind: str  # "error" (an answer of the proxy's own) | "reset"
+    kind: str  # "error" (an answer of the proxy's own) | "reset" | "drop"
     remaining: int
     match: Match | None
     status: int = 503
     body: bytes = b""
     after_body_bytes: int = 0
     hard: bool = True
+    forward: bool = False
 
 
 def _s3_error(code: str, message: str) -> bytes:
@@ -167,6 +172,19 @@ class FaultProxy:
         with self._lock:
             self._faults.append(fault)
 
+    def drop_next(
+        self,
+        count: int = 1,
+        *,
+        hard: bool = True,
+        forward: bool = False,
+        match: Match | None = None,
+    ) -> None:
+        """Drop the connection of the next ``count`` matching requests before any answer:
+        RST, or FIN with ``hard=False``; ``forward=True`` lets the server act first."""
+        with self._lock:
+            self._faults.append(_Fault("drop", count, match, hard=hard, forward=forward))
+
     def _take_fault(self, method: str, target: str) -> _Fault | None:
         with self._lock:
             probe = RequestRecord(time.monotonic(), method, target, None)
@@ -261,28 +279,55 @@ class FaultProxy:
             return False
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         method, target, _ = request_line.split(" ", 2)
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
+        length, expects = 0, False
+        kept = []
+        for line in head.rstrip(b"\r\n").split(b"\r\n"):
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
-        body = await reader.readexactly(length) if length else b""
+            if name.strip().lower() == b"expect":
+                expects = b"100-continue" in value.lower()
+                continue  # the proxy answers it; the server never sees it
+            kept.append(line)
+        head = b"\r\n".join(kept) + b"\r\n\r\n"
         fault = self._take_fault(method, target)
+        if fault is not None and fault.kind == "error" and expects:
+            # the answer instead of "100 Continue": the client will not send its body
+            writer.write(_own_response(fault, method))
+            await writer.drain()
+            return False
+        if expects:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+        body = await reader.readexactly(length) if length else b""
         if fault is not None and fault.kind == "error":
             writer.write(_own_response(fault, method))
             await writer.drain()
             return True
+        if fault is not None and fault.kind == "drop":
+            if fault.forward:
+                await self._forward(_with_connection_close(head) + body, None, None)
+            if fault.hard:
+                _reset(writer)
+            else:
+                writer.close()
+            return False
         await self._forward(_with_connection_close(head) + body, writer, fault)
         return False
 
     async def _forward(
-        self, request: bytes, writer: asyncio.StreamWriter, fault: _Fault | None
+        self, request: bytes, writer: asyncio.StreamWriter | None, fault: _Fault | None
     ) -> None:
+        """Send ``request`` upstream and relay the answer (``writer`` None: discard it)."""
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         try:
             up_writer.write(request)
             await up_writer.drain()
             head = await up_reader.readuntil(b"\r\n\r\n")
+            if writer is None:
+                while await up_reader.read(65536):
+                    pass
+                return
             writer.write(_with_connection_close(head))
             if fault is not None:  # reset mid-body
                 if fault.after_body_bytes:

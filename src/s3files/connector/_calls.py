@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-import botocore.exceptions
 
-from s3files._errors import S3FilesError, StoreUnavailableError
-from s3files.connector._pacing import RateLimiter, RetryPolicy
+from s3files._errors import S3FilesError
+from s3files._retry import RetryPolicy
+from s3files.connector._pacing import RateLimiter
 from s3files.connector._session import Clients
-from s3files.stores.s3 import translate_s3_errors
+from s3files.stores._s3_errors import translate_s3_errors
 
 __all__ = ["CallRunner", "read_chunk"]
 
@@ -31,17 +31,11 @@ def _translated(
 
 
 def read_chunk(body: Any, size: int, bucket: str, key: str) -> bytes:
-    """Up to ``size`` bytes of a streaming body (blocking), errors translated."""
-    try:
-        with translate_s3_errors(bucket, key):
-            chunk: bytes = body.read(size)
-            return chunk
-    except botocore.exceptions.IncompleteReadError as exc:
-        # A connection closed cleanly (FIN) mid-body surfaces from read(size) as this
-        # error, which translate_s3_errors does not cover yet; it is a network failure.
-        raise StoreUnavailableError(
-            f"the connection closed in the middle of the object: {exc}", bucket=bucket, key=key
-        ) from exc
+    """Up to ``size`` bytes of a streaming body (blocking), errors translated (a
+    connection closed in the middle of the body is a ``StoreUnavailableError``)."""
+    with translate_s3_errors(bucket, key):
+        chunk: bytes = body.read(size)
+        return chunk
 
 
 class CallRunner:

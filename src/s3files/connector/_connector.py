@@ -17,6 +17,7 @@ from typing import Any, Self, TypeVar
 import anyio
 import anyio.to_thread
 
+from s3files._config import S3Config
 from s3files._errors import (
     BucketNotFoundError,
     InvalidCredentialsError,
@@ -26,6 +27,7 @@ from s3files._errors import (
     S3FilesError,
     StoreError,
 )
+from s3files._retry import RetryPolicy
 from s3files.connector._calls import CallRunner, read_chunk
 from s3files.connector._metadata import (
     SETTING_READERS,
@@ -41,9 +43,10 @@ from s3files.connector._models import (
     S3ObjectPage,
     iso_timestamp,
 )
-from s3files.connector._pacing import RateLimiter, RetryPolicy
+from s3files.connector._pacing import RateLimiter
 from s3files.connector._prefetch import prefetched_pages
-from s3files.connector._session import Clients, ConnectionOptions
+from s3files.connector._session import Clients, parse_credentials
+from s3files.stores._s3_errors import strip_etag
 
 __all__ = ["SUPPORTED_OPERATIONS", "S3Connector", "S3ConnectorFactory"]
 
@@ -93,7 +96,7 @@ def _object(entry: Mapping[str, Any], bucket: str) -> S3Object:
         key=entry["Key"],
         size=int(entry.get("Size") or 0),
         last_modified=iso_timestamp(entry.get("LastModified")),
-        etag=str(entry.get("ETag") or "").strip('"'),
+        etag=strip_etag(str(entry.get("ETag") or "")) or "",
         storage_class=entry.get("StorageClass") or "STANDARD",
         bucket_name=bucket,
     )
@@ -166,11 +169,11 @@ class S3Connector:
     def is_connected(self) -> bool:
         return self._clients is not None
 
-    async def connect(self, credentials: Mapping[str, Any] | None = None) -> bool:
+    async def connect(self, credentials: Mapping[str, Any] | S3Config | None = None) -> bool:
         """Connect with brief 002's credentials dict (``aws_access_key_id``,
         ``aws_secret_access_key``, optional ``aws_session_token``, ``region_name``, and for
-        S3-compatible stores ``endpoint_url``); ``None`` or ``{}`` uses the default AWS
-        chain (environment, profile, IAM role).
+        S3-compatible stores ``endpoint_url``), or an ``S3Config`` (``Settings.s3_config()``);
+        ``None`` or ``{}`` uses the default AWS chain (environment, profile, IAM role).
 
         The credentials are checked before this returns: with STS GetCallerIdentity, which
         also gives the account id, or, where the store has no STS (Ceph RGW), with
@@ -178,7 +181,7 @@ class S3Connector:
         and an unreachable store ``StoreUnavailableError``, so a failed connect is never
         mistaken for an empty account. Connecting again replaces the earlier connection.
         """
-        options = ConnectionOptions.parse(credentials)
+        options = parse_credentials(credentials)
         connect_timeout, read_timeout = self._timeouts
         clients = await anyio.to_thread.run_sync(
             lambda: Clients.open(

@@ -1,23 +1,20 @@
-"""How fast the connector talks to the store: a client-side rate limit and retries.
+"""How fast the connector talks to the store: a client-side rate limit, and retries.
 
-``RateLimiter`` is an async token bucket; ``RetryPolicy`` decides which errors are worth
-another attempt and how long to wait first (exponential backoff with full jitter, as in
-AWS's "Exponential Backoff And Jitter": ``uniform(0, min(max_delay, base * 2**n))``).
-botocore's own retries are switched off in the connector so the two do not multiply.
+``RateLimiter`` is an async token bucket. ``RetryPolicy`` is s3files' one retry policy
+(``s3files._retry``: which errors are worth another attempt, backoff with full jitter);
+the connector's clients make one attempt per call and ``CallRunner`` retries whole calls,
+each retry waiting for the rate limiter like any request.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import anyio
-import botocore.exceptions
 
-from s3files._errors import StoreUnavailableError
+from s3files._retry import RetryPolicy
 
 __all__ = ["RateLimiter", "RetryPolicy"]
 
@@ -71,45 +68,3 @@ class RateLimiter:
         delay = self.reserve()
         if delay > 0:
             time.sleep(delay)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Retry throttling, 5xx answers and network failures up to ``max_attempts`` attempts
-    in all, waiting ``uniform(0, min(max_delay, base_delay * 2**retry))`` seconds before
-    each retry. Every connector call is a read, so a whole call can be repeated safely;
-    bytes already yielded by a stream are never fetched again (that error surfaces)."""
-
-    max_attempts: int = 5
-    base_delay: float = 0.1
-    max_delay: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("delays cannot be negative")
-
-    def should_retry(self, error: BaseException, attempts_made: int) -> bool:
-        """True if ``error`` is transient and attempts remain."""
-        return attempts_made < self.max_attempts and is_transient(error)
-
-    def delay(self, retry: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** min(retry, 62)))
-        # Jitter spreads clients apart; it has nothing to do with security.
-        return (rng or random).uniform(0, ceiling)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Throttling, 5xx, timeouts and connection failures; not 501 Not Implemented, which
-    says the same thing every time."""
-    if not isinstance(error, StoreUnavailableError):
-        return False
-    cause = error.__cause__
-    if isinstance(cause, botocore.exceptions.ClientError):
-        status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        code = cause.response.get("Error", {}).get("Code")
-        if status == 501 or code == "NotImplemented":
-            return False
-    return True

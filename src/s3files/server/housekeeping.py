@@ -39,7 +39,6 @@ from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.logs import log_event
 from s3files.server.uploads.repository import UploadRepository
 from s3files.store import AsyncFileStore
-from s3files.stores.local import LocalStore
 
 __all__ = ["CleanupReport", "cleanup"]
 
@@ -93,9 +92,7 @@ async def cleanup(
     async with unit_of_work(sessions) as session:
         pending = await UploadRepository(session).pending_keys()
     await _reconcile(engine, sessions, files, report, cutoff, pending, fix)
-    store = files.store
-    if isinstance(store, LocalStore):
-        report.stale_temporary_files = await files.run_sync(_stale_temporary, store, cutoff, fix)
+    report.stale_temporary_files = await files.stale_temporary_files(older_than=cutoff, remove=fix)
     log_event("cleanup_finished", fixed=fix, **report.counts())
     return report
 
@@ -282,15 +279,3 @@ async def _reconcile(
                 await session.execute(
                     delete(DirectUpload).where(DirectUpload.file_id == missing.id)
                 )
-
-
-def _stale_temporary(store: LocalStore, cutoff: datetime, fix: bool) -> int:
-    """Writes that a killed process left in the local store's temporary folder."""
-    count = 0
-    for path in (store.root / ".s3files" / "tmp").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff.timestamp():
-                count += 1
-                if fix:
-                    path.unlink()
-    return count

@@ -44,7 +44,9 @@ class ObjectWriter(Protocol):
         ...
 
     def abort(self) -> None:
-        """Discard everything written so far. Safe to call more than once."""
+        """Discard everything written so far. Safe to call more than once. Called while
+        another error is on its way up, so it never raises over it: a failure to discard
+        is logged (``logging.getLogger("s3files")``) with what is left behind."""
         ...
 
 

@@ -11,11 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
+from s3files.stores._s3_errors import MAX_PARTS, MIN_PART_SIZE
 
 __all__ = ["MAX_PARTS", "MIN_PART_SIZE", "DirectUploadStore"]
-
-MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
-MAX_PARTS = 10_000
 
 
 @runtime_checkable
@@ -50,7 +48,9 @@ class DirectUploadStore(Protocol):
         ...
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
-        """Discard the upload and its parts; an unknown upload is not an error."""
+        """Discard the upload and its parts. An unknown upload (never started, completed,
+        or aborted already, by a lifecycle rule for one) is already gone: this returns.
+        Any other failure raises the typed ``StoreError`` (the parts would stay stored)."""
         ...
 
     def list_multipart_uploads(self, prefix: str = "") -> Iterable[MultipartUploadInfo]: ...

@@ -17,6 +17,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -39,6 +40,8 @@ from s3files.naming import validate_key
 from s3files.signing import LocalURLSigner
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, decode_token, encode_token
 from s3files.stores.local_direct import LocalDirectUploads
+
+_logger = logging.getLogger("s3files")
 
 __all__ = ["LocalStore", "translate_os_errors"]
 
@@ -100,11 +103,15 @@ class _LocalWriter:
         return etag
 
     def abort(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+        """Remove the temporary file; a failure is logged, never raised over the error
+        that made the caller abort."""
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            self._tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            _logger.error("could not remove the temporary file %s: %s", self._tmp, exc)
 
 
 class LocalStore(LocalDirectUploads):
@@ -126,6 +133,11 @@ class LocalStore(LocalDirectUploads):
     @property
     def bucket(self) -> str | None:
         return None
+
+    @property
+    def presign_is_local(self) -> bool:
+        """Always True: local URLs are HMAC tokens, signed without I/O."""
+        return True
 
     # Paths -------------------------------------------------------------------------
 

@@ -209,9 +209,20 @@ class LocalDirectUploads:
         return completed
 
     def abort_multipart(self: _LocalBase, key: str, upload_id: str) -> None:
-        with contextlib.suppress(ObjectNotFoundError):
+        """Discard the upload's parts. An unknown upload (or an id that cannot name one)
+        is already gone; a failure to remove the parts raises ``StoreError``."""
+        try:
             self._read_upload(key, upload_id)
-            shutil.rmtree(self._multipart_dir(upload_id), ignore_errors=True)
+        except (ObjectNotFoundError, InvalidInputError):
+            return
+        try:
+            shutil.rmtree(self._multipart_dir(upload_id))
+        except FileNotFoundError:
+            return  # aborted at the same time by another caller
+        except OSError as exc:
+            raise StoreError(
+                f"cannot discard multipart upload {upload_id}: {exc.strerror}", key=key
+            ) from exc
 
     def list_multipart_uploads(self: _LocalBase, prefix: str = "") -> Iterator[MultipartUploadInfo]:
         base = self.root / ".s3files" / "multipart"

@@ -1,73 +1,48 @@
-"""Direct uploads on S3: POST policies and multipart uploads with presigned part URLs."""
+"""Direct uploads on S3: POST policies and multipart uploads with presigned part URLs.
+
+``S3DirectUploads`` holds what it needs (the client, the bucket's ``S3Location``, the
+credentials); ``S3Store`` owns one and offers its methods (``stores.direct.DirectUploadStore``).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from s3files._errors import StoreError
+import botocore.exceptions
+
+from s3files._errors import S3FilesError
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
-from s3files.signing import presign_post_policy, presign_url, quote_key
+from s3files.signing import presign_post_policy, presign_url
+from s3files.stores._s3_errors import error_code, put_args, strip_etag, translate_s3_errors
+from s3files.stores._s3_location import CredentialSource, S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
-    from s3files.signing import Credentials
-
 __all__ = ["S3DirectUploads"]
 
-
-class _S3Base(Protocol):
-    """What the mixin uses of ``S3Store``."""
-
-    @property
-    def client(self) -> S3Client: ...
-
-    @property
-    def region(self) -> str: ...
-
-    @property
-    def prefix(self) -> str: ...
-
-    @property
-    def addressing_style(self) -> str: ...
-
-    @property
-    def _origin(self) -> str: ...
-
-    @property
-    def _host(self) -> str: ...
-
-    @property
-    def _path_base(self) -> str: ...
-
-    @property
-    def bucket(self) -> str: ...
-
-    def _full_key(self, key: str) -> str: ...
-
-    def _relative_key(self, full_key: str) -> str: ...
-
-    def _current_credentials(self) -> Credentials: ...
-
-    def _put_args(self, options: PutOptions) -> dict[str, Any]: ...
-
-    def _finish_multipart(
-        self, full_key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> str | None: ...
-
-
-def _etag(value: str | None) -> str | None:
-    return value.strip('"') if value else value
+_logger = logging.getLogger("s3files")
 
 
 class S3DirectUploads:
-    """Mixed into ``S3Store``; see ``stores.direct.DirectUploadStore``."""
+    """POST policies and multipart uploads on one bucket; see ``DirectUploadStore``."""
+
+    def __init__(
+        self, client: S3Client, location: S3Location, credentials: CredentialSource
+    ) -> None:
+        self.client = client
+        self.location = location
+        self._credentials = credentials
+
+    @property
+    def bucket(self) -> str:
+        return self.location.bucket
 
     def presign_post(
-        self: _S3Base,
+        self,
         key: str,
         *,
         content_type: str,
@@ -79,65 +54,60 @@ class S3DirectUploads:
         extra = dict(fields or {})
         fields = presign_post_policy(
             bucket=self.bucket,
-            key=self._full_key(key),
-            credentials=self._current_credentials(),
-            region=self.region,
+            key=self.location.full_key(key),
+            credentials=self._credentials.current(self.bucket),
+            region=self.location.region,
             expires_in=expires_in,
             conditions=[["content-length-range", 1, max_size]],
             fields={"Content-Type": content_type, **extra},
             now=now,
         )
-        url = f"{self._origin}{self._path_base}".rstrip("/")
-        if self.addressing_style == "virtual":
-            url += "/"
         return PresignedPost(
-            url=url,
+            url=self.location.bucket_url(),
             fields=fields,
             expires_at=now + timedelta(seconds=expires_in),
             max_size=max_size,
         )
 
-    def create_multipart(self: _S3Base, key: str, options: PutOptions) -> str:
-        from s3files.stores.s3 import translate_s3_errors
-
+    def create_multipart(self, key: str, options: PutOptions) -> str:
         with translate_s3_errors(self.bucket, key):
             created = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self._full_key(key), **self._put_args(options)
+                Bucket=self.bucket, Key=self.location.full_key(key), **put_args(options)
             )
         return created["UploadId"]
 
     def presign_part(
-        self: _S3Base, key: str, upload_id: str, number: int, *, expires_in: int
+        self, key: str, upload_id: str, number: int, *, expires_in: int
     ) -> PresignedURL:
         now = datetime.now(UTC).replace(microsecond=0)
         url = presign_url(
             method="PUT",
-            origin=self._origin,
-            path=f"{self._path_base}{quote_key(self._full_key(key))}",
-            host=self._host,
-            credentials=self._current_credentials(),
-            region=self.region,
+            origin=self.location.origin,
+            path=self.location.object_path(self.location.full_key(key)),
+            host=self.location.host,
+            credentials=self._credentials.current(self.bucket),
+            region=self.location.region,
             expires_in=expires_in,
             now=now,
             query={"partNumber": str(number), "uploadId": upload_id},
         )
         return PresignedURL(url=url, method="PUT", expires_at=now + timedelta(seconds=expires_in))
 
-    def list_parts(self: _S3Base, key: str, upload_id: str) -> list[UploadPart]:
-        from s3files.stores.s3 import translate_s3_errors
-
+    def list_parts(self, key: str, upload_id: str) -> list[UploadPart]:
         parts: list[UploadPart] = []
         marker = 0
         with translate_s3_errors(self.bucket, key):
             while True:
                 response = self.client.list_parts(
                     Bucket=self.bucket,
-                    Key=self._full_key(key),
+                    Key=self.location.full_key(key),
                     UploadId=upload_id,
                     PartNumberMarker=marker,
                 )
                 parts += [
-                    UploadPart(number=p["PartNumber"], etag=_etag(p["ETag"]) or "", size=p["Size"])
+                    UploadPart(
+                        number=p["PartNumber"], etag=strip_etag(p["ETag"]) or "", size=p["Size"]
+                    )
                     for p in response.get("Parts", [])
                 ]
                 if not response.get("IsTruncated"):
@@ -145,52 +115,55 @@ class S3DirectUploads:
                 marker = int(response.get("NextPartNumberMarker", 0))
 
     def complete_multipart(
-        self: _S3Base, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> str | None:
-        from s3files.stores.s3 import translate_s3_errors
+        return self.finish(key, upload_id, parts)
 
-        with translate_s3_errors(self.bucket, key):
-            return self._finish_multipart(self._full_key(key), upload_id, parts)
-
-    def _finish_multipart(
-        self: _S3Base, full_key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> str | None:
-        """CompleteMultipartUpload; raises botocore errors (callers translate them)."""
+    def finish(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str | None:
+        """CompleteMultipartUpload of the parts (number, etag); the object's ETag."""
+        full_key = self.location.full_key(key)
         listed: Any = [
-            {"PartNumber": number, "ETag": f'"{etag.strip(chr(34))}"'}
+            {"PartNumber": number, "ETag": f'"{strip_etag(etag)}"'}
             for number, etag in sorted(parts)
         ]
-        completed = self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=full_key, UploadId=upload_id, MultipartUpload={"Parts": listed}
-        )
-        etag = _etag(completed.get("ETag"))
-        if not etag:  # Ceph RGW 16 leaves the ETag of CompleteMultipartUpload empty
-            etag = _etag(self.client.head_object(Bucket=self.bucket, Key=full_key).get("ETag"))
+        with translate_s3_errors(self.bucket, key):
+            completed = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=full_key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": listed},
+            )
+            etag = strip_etag(completed.get("ETag"))
+            if not etag:  # Ceph RGW 16 leaves the ETag of CompleteMultipartUpload empty
+                head = self.client.head_object(Bucket=self.bucket, Key=full_key)
+                etag = strip_etag(head.get("ETag"))
         return etag
 
-    def abort_multipart(self: _S3Base, key: str, upload_id: str) -> None:
-        from s3files.stores.s3 import translate_s3_errors
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Discard the upload and its parts. An unknown upload (``NoSuchUpload``: never
+        started, completed, or aborted already, by us or by a lifecycle rule) is already
+        gone and not an error; any other failure (refused, store down) raises the typed
+        ``StoreError``, since the parts would stay stored."""
+        if not upload_id:  # names no upload; sent, it would be a request for the object
+            return
+        try:
+            with translate_s3_errors(self.bucket, key):
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.location.full_key(key), UploadId=upload_id
+                )
+        except S3FilesError as exc:  # NoSuchUpload is an InvalidInputError elsewhere
+            if error_code(exc) != "NoSuchUpload":
+                raise
+            _logger.debug("multipart upload %s of %r was already gone", upload_id, key)
 
-        with contextlib.suppress(StoreError), translate_s3_errors(self.bucket, key):
-            self.client.abort_multipart_upload(
-                Bucket=self.bucket, Key=self._full_key(key), UploadId=upload_id
-            )
-
-    def list_multipart_uploads(self: _S3Base, prefix: str = "") -> Iterator[MultipartUploadInfo]:
-        from s3files.stores.s3 import translate_s3_errors
-
-        args: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Prefix": self._full_key(prefix)
-            if prefix
-            else (f"{self.prefix}/" if self.prefix else ""),
-        }
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUploadInfo]:
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.location.list_prefix(prefix)}
         while True:
             with translate_s3_errors(self.bucket):
                 response = self.client.list_multipart_uploads(**args)
             for upload in response.get("Uploads", []):
                 yield MultipartUploadInfo(
-                    key=self._relative_key(upload["Key"]),
+                    key=self.location.relative_key(upload["Key"]),
                     upload_id=upload["UploadId"],
                     initiated=upload.get("Initiated"),
                 )
@@ -201,11 +174,9 @@ class S3DirectUploads:
 
     # Bucket set-up for browser uploads ------------------------------------------------
 
-    def configure_cors(self: _S3Base, origins: Sequence[str], *, max_age: int = 3000) -> None:
+    def configure_cors(self, origins: Sequence[str], *, max_age: int = 3000) -> None:
         """Let browsers on ``origins`` GET, PUT and POST to the bucket and read ETags (which
         multipart uploads need). Replaces the bucket's CORS rules."""
-        from s3files.stores.s3 import translate_s3_errors
-
         rule: Any = {
             "AllowedOrigins": list(origins),
             "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
@@ -216,12 +187,8 @@ class S3DirectUploads:
         with translate_s3_errors(self.bucket):
             self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
 
-    def get_cors(self: _S3Base) -> list[dict[str, Any]]:
+    def get_cors(self) -> list[dict[str, Any]]:
         """The bucket's CORS rules ([] when none)."""
-        import botocore.exceptions
-
-        from s3files.stores.s3 import translate_s3_errors
-
         with translate_s3_errors(self.bucket):
             try:
                 response: Any = self.client.get_bucket_cors(Bucket=self.bucket)
@@ -232,14 +199,12 @@ class S3DirectUploads:
         rules: list[dict[str, Any]] = response.get("CORSRules", [])
         return rules
 
-    def configure_abort_incomplete(self: _S3Base, days: int) -> None:
+    def configure_abort_incomplete(self, days: int) -> None:
         """A lifecycle rule that aborts multipart uploads left unfinished for ``days``."""
-        from s3files.stores.s3 import translate_s3_errors
-
         rule: Any = {
             "ID": "s3files-abort-incomplete-multipart",
             "Status": "Enabled",
-            "Filter": {"Prefix": f"{self.prefix}/" if self.prefix else ""},
+            "Filter": {"Prefix": self.location.list_prefix()},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
         }
         with translate_s3_errors(self.bucket):

@@ -3,29 +3,30 @@
 botocore spends about 2 ms of CPU on every request (events, serialisation, signing); for many
 small files that, not the network, is the limit. This sends the same PutObject through
 urllib3 (botocore's own HTTP library) with a SigV4 query signature from ``s3files.signing``
-that also binds every header, retrying server errors and throttling with backoff as
-botocore's standard mode does.
+that also binds every header, retrying server errors, throttling and connection failures
+by the same ``RetryPolicy`` (``s3files._retry``) as the store's botocore calls.
 """
 
 from __future__ import annotations
 
-import random
+import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
 from botocore.httpsession import get_cert_path
 
-from s3files._errors import StoreUnavailableError
-from s3files.signing import presign_url, quote_key
-
-if TYPE_CHECKING:
-    from s3files.stores.s3 import S3Store
+from s3files._errors import S3FilesError, StoreUnavailableError
+from s3files._retry import RetryPolicy
+from s3files.signing import presign_url
+from s3files.stores._s3_errors import answer_error, strip_etag
+from s3files.stores._s3_location import CredentialSource, S3Location
 
 __all__ = ["FastPut", "headers_for"]
 
+_logger = logging.getLogger("s3files")
 _CODE = re.compile(rb"<Code>([^<]{1,128})</Code>")
 _MESSAGE = re.compile(rb"<Message>([^<]{0,512})</Message>")
 _HEADERS = {
@@ -49,17 +50,21 @@ def headers_for(args: dict[str, Any]) -> dict[str, str]:
 
 
 class FastPut:
+    """PutObject over a urllib3 pool, retried by the store's ``RetryPolicy``."""
+
     def __init__(
         self,
-        store: S3Store,
+        location: S3Location,
+        credentials: CredentialSource,
         *,
+        retry: RetryPolicy,
         pool_size: int,
         connect_timeout: float,
         read_timeout: float,
-        max_attempts: int,
     ) -> None:
-        self._store = store
-        self._attempts = max(1, max_attempts)
+        self._location = location
+        self._credentials = credentials
+        self._retry = retry
         self._pool = urllib3.PoolManager(
             maxsize=pool_size,
             retries=False,
@@ -69,48 +74,55 @@ class FastPut:
 
     def put(self, full_key: str, key: str, body: bytes, args: dict[str, Any]) -> str | None:
         """Store ``body`` under ``full_key``; the ETag, or the typed error."""
-        from s3files.stores.s3 import error_for_response
-
-        store = self._store
-        headers = headers_for(args)
-        failure: Exception | None = None
-        for attempt in range(self._attempts):
-            if attempt:
-                time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # noqa: S311
-            url = presign_url(
-                method="PUT",
-                origin=store._origin,
-                path=f"{store._path_base}{quote_key(full_key)}",
-                host=store._host,
-                credentials=store._current_credentials(),
-                region=store.region,
-                expires_in=900,
-                headers=headers,
-            )
+        attempts = 0
+        while True:
+            attempts += 1
             try:
-                response = self._pool.request("PUT", url, body=body, headers=headers)
-            except urllib3.exceptions.HTTPError as exc:
-                failure = StoreUnavailableError(
-                    f"cannot reach the store: {exc}", bucket=store.bucket, key=key
+                return self._put_once(full_key, key, body, args)
+            except S3FilesError as exc:
+                if not self._retry.should_retry(exc, attempts):
+                    raise
+                delay = self._retry.delay(attempts - 1)
+                _logger.info(
+                    "PutObject failed, retrying in %.3fs (attempt %d of %d): %s",
+                    delay,
+                    attempts,
+                    self._retry.max_attempts,
+                    exc,
                 )
-                failure.__cause__ = exc
-                continue
-            if 200 <= response.status < 300:
-                etag = response.headers.get("ETag")
-                return etag.strip('"') if etag else None
-            code = _CODE.search(response.data or b"")
-            message = _MESSAGE.search(response.data or b"")
-            failure = error_for_response(
-                code.group(1).decode("utf-8", "replace") if code else str(response.status),
-                response.status,
-                message.group(1).decode("utf-8", "replace") if message else "",
-                store.bucket,
-                key,
-            )
-            if not isinstance(failure, StoreUnavailableError):
-                break
-        assert failure is not None
-        raise failure
+                time.sleep(delay)
+
+    def _put_once(self, full_key: str, key: str, body: bytes, args: dict[str, Any]) -> str | None:
+        location = self._location
+        headers = headers_for(args)
+        url = presign_url(
+            method="PUT",
+            origin=location.origin,
+            path=location.object_path(full_key),
+            host=location.host,
+            credentials=self._credentials.current(location.bucket),
+            region=location.region,
+            expires_in=900,
+            headers=headers,
+        )
+        try:
+            response = self._pool.request("PUT", url, body=body, headers=headers)
+        except urllib3.exceptions.HTTPError as exc:
+            raise StoreUnavailableError(
+                f"cannot reach the store: {exc}", bucket=location.bucket, key=key
+            ) from exc
+        if 200 <= response.status < 300:
+            return strip_etag(response.headers.get("ETag"))
+        code = _CODE.search(response.data or b"")
+        message = _MESSAGE.search(response.data or b"")
+        raise answer_error(
+            code.group(1).decode("utf-8", "replace") if code else str(response.status),
+            response.status,
+            message.group(1).decode("utf-8", "replace") if message else "",
+            "PutObject",
+            location.bucket,
+            key,
+        )
 
     def close(self) -> None:
         self._pool.clear()

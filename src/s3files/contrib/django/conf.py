@@ -33,11 +33,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from s3files._config import AddressingStyle, S3Config
 from s3files._errors import ConfigurationError
 from s3files.naming import NamingPolicy
 from s3files.signing import Credentials
 from s3files.store import FileStore
-from s3files.stores.s3 import AddressingStyle, S3Store
+from s3files.stores.s3 import S3Store
 from s3files.validation import UploadPolicy
 
 __all__ = [
@@ -50,16 +51,9 @@ __all__ = [
 ]
 
 SETTING_NAMES = frozenset(
+    name for field in S3Config.model_fields for name in S3Config.names(field, "django")
+) | frozenset(
     {
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_S3_BUCKET_NAME",
-        "AWS_STORAGE_BUCKET_NAME",
-        "AWS_REGION",
-        "AWS_S3_REGION_NAME",
-        "AWS_S3_ENDPOINT_URL",
-        "AWS_S3_ADDRESSING_STYLE",
         "S3FILES_MAX_UPLOAD_SIZE",
         "S3FILES_ALLOWED_EXTENSIONS",
         "S3FILES_ALLOWED_MIME_TYPES",
@@ -72,25 +66,15 @@ SETTING_NAMES = frozenset(
 )
 MAX_UPLOAD_EXPIRY = 3600  # as the service's POST_EXPIRY_CAP: a form is a bearer credential
 _CORE_DEFAULTS = UploadPolicy()
-_ADDRESSING_STYLES: dict[str, AddressingStyle] = {
-    "auto": "auto",
-    "path": "path",
-    "virtual": "virtual",
-}
 _UNSET: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
 class DjangoFilesConfig:
-    """Everything the app reads from Django's settings, checked and hashable."""
+    """Everything the app reads from Django's settings, checked and hashable. The store's
+    connection is the one typed ``S3Config`` of s3files (read under brief 003's names)."""
 
-    bucket: str
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    addressing_style: AddressingStyle = "auto"
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
+    s3: S3Config
     max_upload_size: int | None = _CORE_DEFAULTS.max_size
     allowed_extensions: frozenset[str] | None = _CORE_DEFAULTS.allowed_extensions
     allowed_mime_types: frozenset[str] | None = _CORE_DEFAULTS.allowed_mime_types
@@ -103,11 +87,26 @@ class DjangoFilesConfig:
     def __repr__(self) -> str:
         return f"DjangoFilesConfig(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
 
+    @property
+    def bucket(self) -> str:
+        assert self.s3.bucket is not None  # load_config refuses a config without one
+        return self.s3.bucket
+
+    @property
+    def region(self) -> str:
+        return self.s3.region or "us-east-1"
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.s3.endpoint_url
+
+    @property
+    def addressing_style(self) -> AddressingStyle:
+        return self.s3.addressing_style
+
     def credentials(self) -> Credentials | None:
         """Static credentials from the settings, or None for boto3's default chain."""
-        if self.access_key_id and self.secret_access_key:
-            return Credentials(self.access_key_id, self.secret_access_key, self.session_token)
-        return None
+        return self.s3.credentials()
 
     def upload_policy(self) -> UploadPolicy:
         return UploadPolicy(
@@ -125,15 +124,8 @@ class DjangoFilesConfig:
         )
 
     def build_file_store(self) -> FileStore:
-        store = S3Store(
-            self.bucket,
-            region=self.region,
-            endpoint_url=self.endpoint_url,
-            credentials=self.credentials(),
-            addressing_style=self.addressing_style,
-        )
         return FileStore(
-            store,
+            S3Store.from_config(self.s3),
             policy=self.upload_policy(),
             naming=self.naming_policy(),
             upload_url_expiry=self.upload_expiry,
@@ -174,18 +166,9 @@ def load_config(settings: Any = None) -> DjangoFilesConfig:
         from django.conf import settings as django_settings
 
         settings = django_settings
-    bucket = _text(settings, "AWS_S3_BUCKET_NAME") or _text(settings, "AWS_STORAGE_BUCKET_NAME")
-    if not bucket:
+    s3 = S3Config.read(lambda name: _text(settings, name), "django")
+    if not s3.bucket:
         raise ConfigurationError("set AWS_S3_BUCKET_NAME (or AWS_STORAGE_BUCKET_NAME)")
-    access_key = _text(settings, "AWS_ACCESS_KEY_ID")
-    secret_key = _text(settings, "AWS_SECRET_ACCESS_KEY")
-    if bool(access_key) != bool(secret_key):
-        raise ConfigurationError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
-    style = _ADDRESSING_STYLES.get(
-        str(getattr(settings, "AWS_S3_ADDRESSING_STYLE", None) or "auto")
-    )
-    if style is None:
-        raise ConfigurationError("AWS_S3_ADDRESSING_STYLE must be auto, path or virtual")
     max_size = getattr(settings, "S3FILES_MAX_UPLOAD_SIZE", _CORE_DEFAULTS.max_size)
     if max_size is not None and (
         isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1
@@ -195,15 +178,7 @@ def load_config(settings: Any = None) -> DjangoFilesConfig:
     if isinstance(origins, str) or not isinstance(origins, Iterable) or not origins:
         raise ConfigurationError("S3FILES_CORS_ORIGINS must be a non-empty list of origins")
     return DjangoFilesConfig(
-        bucket=bucket,
-        region=_text(settings, "AWS_REGION")
-        or _text(settings, "AWS_S3_REGION_NAME")
-        or "us-east-1",
-        endpoint_url=_text(settings, "AWS_S3_ENDPOINT_URL"),
-        addressing_style=style,
-        access_key_id=access_key,
-        secret_access_key=secret_key,
-        session_token=_text(settings, "AWS_SESSION_TOKEN"),
+        s3=s3,
         max_upload_size=max_size,
         allowed_extensions=_allowlist(
             settings, "S3FILES_ALLOWED_EXTENSIONS", _CORE_DEFAULTS.allowed_extensions

@@ -10,7 +10,8 @@ import anyio
 
 from s3files._config import Settings
 from s3files._errors import BucketNotFoundError
-from s3files.connector import S3Connector, credentials_from_settings
+from s3files.connector import S3Connector
+from s3files.server.api_error import ApiError
 from s3files.server.buckets.schemas import (
     BucketDetail,
     BucketList,
@@ -19,7 +20,6 @@ from s3files.server.buckets.schemas import (
     ObjectPage,
     SearchResults,
 )
-from s3files.server.problems import ApiError
 
 __all__ = ["BucketService", "ServiceConnector"]
 
@@ -50,7 +50,7 @@ class ServiceConnector:
         async with self._lock:
             if self._connector is None:
                 connector = S3Connector()
-                await connector.connect(credentials_from_settings(self._settings))
+                await connector.connect(self._settings.s3_config())
                 self._connector = connector
             return self._connector
 

@@ -7,16 +7,16 @@
 // Small files: one presigned POST form. Large files: a multipart upload, parts PUT in
 // parallel to presigned URLs; its state is kept in localStorage, so after a reload the same
 // file resumes where it stopped instead of starting over.
+//
+// An ES module: it imports the request helper from ./api.js, served beside it (so a page on
+// another origin loads both from the service, which answers them with CORS headers).
+
+import { ApiError, request } from "./api.js";
 
 const MiB = 1024 * 1024;
 
-export class UploadError extends Error {
-  constructor(code, detail, status) {
-    super(detail || code);
-    this.code = code;
-    this.status = status;
-  }
-}
+// Errors from the service and from the store are the same class as the web page's.
+export { ApiError as UploadError };
 
 function send(method, url, body, { headers = {}, onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
@@ -25,8 +25,8 @@ function send(method, url, body, { headers = {}, onProgress, signal } = {}) {
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     if (onProgress) xhr.upload.onprogress = (event) => onProgress(event.loaded);
     xhr.onload = () => resolve(xhr);
-    xhr.onerror = () => reject(new UploadError("network_error", `could not reach ${new URL(url).host}`, 0));
-    xhr.onabort = () => reject(new UploadError("aborted", "upload cancelled", 0));
+    xhr.onerror = () => reject(new ApiError("network_error", `could not reach ${new URL(url).host}`, 0));
+    xhr.onabort = () => reject(new ApiError("aborted", "upload cancelled", 0));
     if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.send(body);
   });
@@ -35,14 +35,14 @@ function send(method, url, body, { headers = {}, onProgress, signal } = {}) {
 function storeError(xhr) {
   try {
     const body = JSON.parse(xhr.responseText);  // the local store, served by s3files, answers JSON
-    if (body && body.error) return new UploadError(body.error, body.detail, xhr.status);
+    if (body && body.error) return new ApiError(body.error, body.detail, xhr.status);
   } catch (error) { /* an S3 server's XML */ }
   const code = (xhr.responseText.match(/<Code>([^<]+)<\/Code>/) || [])[1];
   const messages = {
     EntityTooLarge: "the file is larger than allowed",
     AccessDenied: "the upload form was refused (expired or altered)",
   };
-  return new UploadError(code || "store_error", messages[code] || `the store answered ${xhr.status}`, xhr.status);
+  return new ApiError(code || "store_error", messages[code] || `the store answered ${xhr.status}`, xhr.status);
 }
 
 export class Uploader {
@@ -54,19 +54,9 @@ export class Uploader {
     this.storage = storage;
   }
 
-  async call(method, path, body) {
-    const headers = { Accept: "application/json" };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(this.api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (error) {
-      throw new UploadError("network_error", "could not reach the s3files service", 0);
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) throw new UploadError(data?.error || "http_error", data?.detail || response.statusText, response.status);
-    return data;
+  /** One request to the service's API (the helper in api.js, with this uploader's key). */
+  call(method, path, body) {
+    return request(this.api, method, path, { body, token: this.token });
   }
 
   describe(file, options) {

@@ -25,12 +25,12 @@ from s3files._errors import InvalidInputError, ObjectNotFoundError
 from s3files._models import PresignedPost, PresignedURL, UploadPart
 from s3files.direct import DirectUploadPlan, Rejection, VerifiedObject, plan_parts
 from s3files.naming import sanitize_folder
+from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
 from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.files.service import check_description, check_metadata
 from s3files.server.logs import log_event
-from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
@@ -57,7 +57,7 @@ class UploadService:
 
     # Create -------------------------------------------------------------------------
 
-    def _plan(self, request: UploadRequest, *, size: int | None) -> DirectUploadPlan:
+    async def _plan(self, request: UploadRequest, *, size: int | None) -> DirectUploadPlan:
         check_description(request.description)
         if request.metadata is not None:
             check_metadata(request.metadata)
@@ -65,7 +65,7 @@ class UploadService:
         expires_in = None
         if size is None:
             expires_in = min(self.state.settings.s3_presigned_url_expiry, 3600)
-        return self.files.plan_direct_upload(
+        return await self.files.plan_direct_upload(
             request.original_filename,
             request.content_type,
             max_size=request.max_file_size,
@@ -99,7 +99,7 @@ class UploadService:
 
     async def create_post(self, request: UploadRequest) -> tuple[DirectUpload, PresignedPost]:
         """Record a pending form upload, then sign its form (to the staging key)."""
-        plan = self._plan(request, size=None)
+        plan = await self._plan(request, size=None)
         upload = await self._record(plan, request)  # committed before anything is signed
         try:
             return upload, await self.files.sign_direct_upload(plan)
@@ -110,7 +110,7 @@ class UploadService:
     async def create_multipart(self, request: MultipartRequest) -> tuple[DirectUpload, int, int]:
         """Record a pending multipart upload, start it in the store, record its id;
         returns (upload, part size, part count)."""
-        plan = self._plan(request, size=request.size)
+        plan = await self._plan(request, size=request.size)
         assert plan.parts is not None
         upload = await self._record(plan, request)
         try:

@@ -1,0 +1,130 @@
+// Building the page: elements from plain data (user text only ever as textContent, never as
+// HTML), icons, and the formatting of sizes, dates, types and names.
+
+export const $ = (id) => document.getElementById(id);
+
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (["value", "checked", "disabled", "readOnly", "hidden"].includes(name)) element[name] = value;
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) element.append(child);
+  }
+  return element;
+}
+
+export function icon(path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
+}
+
+export const ICONS = {
+  download: "M12 4v12m0 0-4.5-4.5M12 16l4.5-4.5M4 17v1.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.5 0 0 0 1.5-1.5V17",
+  link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  copy: "M8 8V5.5A1.5 1.5 0 0 1 9.5 4h9A1.5 1.5 0 0 1 20 5.5v9a1.5 1.5 0 0 1-1.5 1.5H16M5.5 8h9A1.5 1.5 0 0 1 16 9.5v9a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 4 18.5v-9A1.5 1.5 0 0 1 5.5 8z",
+  trash: "M4 7h16M9 7V4.5h6V7m-8.5 0 1 12.5a1.5 1.5 0 0 0 1.5 1.4h6a1.5 1.5 0 0 0 1.5-1.4l1-12.5",
+  restore: "M4 12a8 8 0 1 0 2.3-5.7M4 4v4.5h4.5",
+  back: "M19 12H5m0 0 6-6m-6 6 6 6",
+  file: "M7 3.5h6.5L18 8v11a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 6 19V5a1.5 1.5 0 0 1 1-1.5zM13 3.5V8h5",
+  globe: "M12 20a8 8 0 1 0 0-16 8 8 0 0 0 0 16zm-8-8h16M12 4c2.2 2.2 3 5 3 8s-.8 5.8-3 8c-2.2-2.2-3-5-3-8s.8-5.8 3-8z",
+};
+
+export function formatBytes(bytes) {
+  if (!Number.isFinite(bytes)) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = -1;
+  do {
+    value /= 1024;
+    unit += 1;
+  } while (value >= 1024 && unit < units.length - 1);
+  const digits = value >= 100 || Number.isInteger(value) ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+export const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+
+function formatDate(text) {
+  if (!text) return "—";
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : dateFormat.format(date);
+}
+
+export function timeElement(text) {
+  return h("time", { datetime: text || "" }, formatDate(text));
+}
+
+const FRIENDLY_TYPES = {
+  "application/pdf": "PDF",
+  "text/plain": "Text",
+  "text/csv": "CSV",
+  "text/markdown": "Markdown",
+  "application/json": "JSON",
+  "application/zip": "ZIP archive",
+  "application/msword": "Word",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+  "application/vnd.ms-excel": "Excel",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+  "application/octet-stream": "Binary",
+};
+
+export function friendlyType(contentType) {
+  const type = (contentType || "").split(";")[0].trim().toLowerCase();
+  if (FRIENDLY_TYPES[type]) return FRIENDLY_TYPES[type];
+  const [major, minor = ""] = type.split("/");
+  if (["image", "video", "audio"].includes(major)) return `${minor.replace(/^x-/, "").toUpperCase()} ${major}`;
+  return minor ? minor.replace(/^(x-|vnd\.)/, "") : "—";
+}
+
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+export function quoted(text) {
+  return `“${text}”`;
+}
+
+export function folderLabel(folder) {
+  return folder ? quoted(folder) : "the top level";
+}
+
+/** Disable a button while its action runs, with a label saying so; returns the undo. */
+export function busy(button, label) {
+  const previous = [...button.childNodes].map((node) => node.cloneNode(true));
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  if (label) button.lastChild.textContent = label;
+  return () => {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    button.replaceChildren(...previous);
+  };
+}
+
+export async function writeClipboard(text) {
+  try {
+    if (!navigator.clipboard || !window.isSecureContext) return false;
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

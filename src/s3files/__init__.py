@@ -41,7 +41,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 10
 if TYPE_CHECKING:
     from typing import Any
 
-    from s3files._config import Settings, StorageLocation, load_settings
+    from s3files._config import S3Config, Settings, StorageLocation, load_settings
     from s3files._models import (
         ListPage,
         MultipartUploadInfo,
@@ -74,6 +74,7 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
+    "S3Config": "s3files._config",
     "Settings": "s3files._config",
     "StorageLocation": "s3files._config",
     "load_settings": "s3files._config",
@@ -167,6 +168,7 @@ __all__ = [
     "Rejection",
     "RetryPolicy",
     "S3Bucket",
+    "S3Config",
     "S3Connector",
     "S3FilesError",
     "S3Object",

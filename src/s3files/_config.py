@@ -339,6 +339,15 @@ class Settings(BaseSettings):
     s3_preserve_filename: bool = Field(True, validation_alias="S3_PRESERVE_FILENAME")
     s3_naming_strategy: NamingStrategy | None = _env("S3_NAMING_STRATEGY")
     s3_folder_structure: str = Field("{year}/{month}/{day}", validation_alias="S3_FOLDER_STRUCTURE")
+    # the service's keys start with this ('users/{owner}': one prefix per owner); '' for none
+    s3files_key_prefix: str = Field("", validation_alias="S3FILES_KEY_PREFIX")
+    # the quota of an owner whose own quota an admin has not set (None: no limit)
+    default_quota_bytes: int | None = Field(
+        None, ge=0, validation_alias="S3FILES_DEFAULT_QUOTA_BYTES"
+    )
+    default_quota_files: int | None = Field(
+        None, ge=0, validation_alias="S3FILES_DEFAULT_QUOTA_FILES"
+    )
 
     # URLs and encryption (brief 004)
     s3_presigned_url_expiry: int = Field(
@@ -389,6 +398,13 @@ class Settings(BaseSettings):
             return validate_folder_template(value)
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from exc
+
+    @field_validator("s3files_key_prefix")
+    @classmethod
+    def _check_key_prefix(cls, value: str) -> str:
+        if "{" in value.replace("{owner}", "") or "}" in value.replace("{owner}", ""):
+            raise ValueError("the only placeholder is {owner}")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -26,7 +26,9 @@ __all__ = [
     "NamingPolicy",
     "NamingStrategy",
     "build_key",
+    "display_name",
     "file_extension",
+    "owner_prefix",
     "render_folder_template",
     "sanitize_filename",
     "sanitize_folder",
@@ -37,6 +39,7 @@ NamingStrategy = Literal["uuid", "timestamp", "original"]
 FOLDER_PLACEHOLDERS = frozenset({"year", "month", "day", "hour"})
 
 MAX_FILENAME_BYTES = 200
+MAX_DISPLAY_NAME_BYTES = 255
 MAX_FOLDER_DEPTH = 16
 MAX_FOLDER_BYTES = 512
 MAX_KEY_BYTES = 1024
@@ -124,6 +127,74 @@ def sanitize_filename(filename: str, *, max_bytes: int = MAX_FILENAME_BYTES) -> 
     if _names_a_device(f"{stem}{suffix}"):
         stem = "_" + _truncate_utf8(stem, budget - 1).rstrip(" .")
     return f"{stem}{suffix}"
+
+
+_ZERO_WIDTH_JOINER = "\u200d"
+
+
+def _keeps_joiner(text: str, index: int) -> bool:
+    """A zero-width joiner between two symbols builds one emoji (👨\u200d👩): kept."""
+    if index == 0 or index + 1 >= len(text):
+        return False
+    return unicodedata.category(text[index - 1]) == "So" and unicodedata.category(
+        text[index + 1]
+    ) in {"So", "Mn"}
+
+
+def display_name(filename: str, *, max_bytes: int = MAX_DISPLAY_NAME_BYTES) -> str:
+    """The name a user sees, kept as they gave it, minus what can deceive or break.
+
+    Unicode is normalised to NFC (``cafe\u0301`` and ``café`` are one name); control,
+    bidi, zero-width and other invisible format characters are dropped (a joiner inside
+    an emoji sequence stays); ``/`` and ``\\`` become ``_`` (a name is never a path);
+    spaces around it are trimmed and the length is capped at ``max_bytes`` of UTF-8, the
+    extension kept. Emoji, accents and inner spaces survive; only the object key uses
+    the conservative ``sanitize_filename`` form.
+
+    >>> display_name("🎉 party — plan.txt")
+    '🎉 party — plan.txt'
+    >>> display_name("report\u202egnp.exe")
+    'reportgnp.exe'
+    """
+    if not isinstance(filename, str):
+        raise InvalidFilenameError("filename must be a string", reason="invalid_filename")
+    text = unicodedata.normalize("NFC", filename)
+    kept: list[str] = []
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if char == _ZERO_WIDTH_JOINER and _keeps_joiner(text, index):
+            kept.append(char)
+        elif category in _DROPPED_CATEGORIES:
+            continue
+        elif char in "/\\":
+            kept.append("_")
+        elif char.isspace():
+            kept.append(" ")
+        else:
+            kept.append(char)
+    cleaned = "".join(kept).strip()
+    if not cleaned or cleaned in {".", ".."}:
+        raise InvalidFilenameError(
+            f"filename {filename[:80]!r} has no usable characters", reason="invalid_filename"
+        )
+    ext = file_extension(cleaned)
+    suffix = cleaned[-len(ext) - 1 :] if ext else ""
+    stem = cleaned[: len(cleaned) - len(suffix)] if suffix else cleaned
+    stem = _truncate_utf8(stem, max_bytes - len(suffix.encode("utf-8"))).rstrip() or "_"
+    return f"{stem}{suffix}"
+
+
+def owner_prefix(template: str, owner: str) -> str:
+    """The key prefix of one owner from a template such as ``users/{owner}`` ('' for
+    none); the owner's name is cleaned like a folder segment.
+
+    >>> owner_prefix("users/{owner}", "alice@example.com")
+    'users/alice@example.com'
+    """
+    if not template:
+        return ""
+    segment = sanitize_folder(owner.replace("/", "_").replace("\\", "_")) or "_"
+    return sanitize_folder(template.replace("{owner}", segment))
 
 
 def sanitize_folder(folder: str | None) -> str:

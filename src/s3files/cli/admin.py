@@ -1,4 +1,4 @@
-"""Housekeeping commands: ``cleanup``, ``doctor`` and ``bucket setup-cors``."""
+"""Housekeeping commands: ``cleanup``, ``doctor``, ``quota`` and ``bucket setup-cors``."""
 
 from __future__ import annotations
 
@@ -183,3 +183,54 @@ def doctor() -> None:
     console.print(table)
     if not healthy:
         raise typer.Exit(1)
+
+
+@command
+def quota(
+    owner: Annotated[str, typer.Argument(help="The owner whose quota to show or set.")],
+    max_bytes: Annotated[
+        int | None, typer.Option("--bytes", min=0, help="Most bytes (the trash counts).")
+    ] = None,
+    max_files: Annotated[int | None, typer.Option("--files", min=0, help="Most files.")] = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="Drop the owner's own limits: the default applies.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show an owner's usage and quota, or set it (as ``PUT /api/v1/quotas/{owner}``).
+
+    Example: s3files quota alice --bytes 10737418240 --files 100000
+    """
+    from s3files._config import load_settings
+    from s3files.cli.server import run_with_session
+    from s3files.server.quotas.service import limits_of, set_quota, usage_of
+
+    settings = load_settings()
+    change = default or max_bytes is not None or max_files is not None
+
+    async def work(session: Any) -> dict[str, Any]:
+        if change:
+            await set_quota(session, owner, max_bytes=max_bytes, max_files=max_files)
+        usage = await usage_of(session, owner)
+        limits = await limits_of(session, owner, settings)
+        return {
+            "owner": owner,
+            "files": usage.files,
+            "bytes": usage.bytes,
+            "trash_files": usage.trash_files,
+            "trash_bytes": usage.trash_bytes,
+            "quota": {"max_bytes": limits.max_bytes, "max_files": limits.max_files},
+        }
+
+    found = run_with_session(settings, work)
+    if as_json:
+        print_json(found)
+        return
+    limits = found["quota"]
+    shown = {key: "no limit" if value is None else str(value) for key, value in limits.items()}
+    console.print(
+        f"{owner}: {found['files']} files, {found['bytes']} bytes "
+        f"(trash: {found['trash_files']} files, {found['trash_bytes']} bytes); "
+        f"quota {shown['max_bytes']} bytes, {shown['max_files']} files",
+        highlight=False,
+    )

@@ -41,6 +41,7 @@ for command in (
 app.command()(server.serve)
 app.command()(admin.cleanup)
 app.command()(admin.doctor)
+app.command()(admin.quota)
 app.add_typer(admin.bucket_app, name="bucket")
 app.add_typer(server.keys_app, name="keys")
 app.add_typer(server.db_app, name="db")

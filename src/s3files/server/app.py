@@ -40,12 +40,15 @@ from s3files.server.db.session import session_factory
 from s3files.server.errors import install_error_handlers
 from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
+from s3files.server.folders.endpoints import files_batch_router
+from s3files.server.folders.endpoints import router as folders_router
 from s3files.server.health import router as health_router
 from s3files.server.info import router as info_router
 from s3files.server.limits import ServiceLimits
 from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
+from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.state import AppState
 from s3files.server.uploads.endpoints import router as uploads_router
@@ -66,7 +69,10 @@ Authenticate with `Authorization: Bearer <key>`; create keys with
 def api_router() -> APIRouter:
     """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
+    router.include_router(files_batch_router)
     router.include_router(files_router)
+    router.include_router(folders_router)
+    router.include_router(quotas_router)
     router.include_router(buckets_router)
     router.include_router(uploads_router)
     router.include_router(info_router)

@@ -9,15 +9,34 @@ Two implementations, ``S3Store`` and ``LocalStore``, pass one contract suite
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from s3files._errors import InvalidInputError
 from s3files._models import ListPage, ObjectInfo, PresignedURL, PutOptions
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ObjectWriter", "Store", "decode_token", "encode_token"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "MAX_DELETE_BATCH",
+    "ObjectWriter",
+    "Store",
+    "check_delete_batch",
+    "decode_token",
+    "encode_token",
+]
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+MAX_DELETE_BATCH = 1000  # S3 DeleteObjects takes at most this many keys a call
+
+
+def check_delete_batch(keys: Sequence[str]) -> list[str]:
+    """The keys of one ``delete_many`` call, each once; refuses more than a batch holds."""
+    unique = list(dict.fromkeys(keys))
+    if len(unique) > MAX_DELETE_BATCH:
+        raise InvalidInputError(
+            f"at most {MAX_DELETE_BATCH} keys per batch delete", reason="batch_too_large"
+        )
+    return unique
 
 
 def encode_token(marker: str) -> str:
@@ -76,6 +95,15 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object; a missing object is not an error (as on S3)."""
+        ...
+
+    def delete_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Remove up to ``MAX_DELETE_BATCH`` objects in one call (S3 DeleteObjects).
+
+        Returns ``{key: reason}`` for the keys that could not be removed (missing objects
+        are not failures); every key not in it is gone. Errors of the whole call (store
+        unreachable, no permission) are raised as for ``delete``.
+        """
         ...
 
     def copy(

@@ -21,7 +21,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -38,7 +38,7 @@ from s3files._errors import (
 from s3files._models import ListPage, ObjectInfo, PresignedURL, PutOptions, decode_metadata
 from s3files.naming import validate_key
 from s3files.signing import LocalURLSigner
-from s3files.stores.base import DEFAULT_CHUNK_SIZE, decode_token, encode_token
+from s3files.stores.base import DEFAULT_CHUNK_SIZE, check_delete_batch, decode_token, encode_token
 from s3files.stores.local_direct import LocalDirectUploads
 
 _logger = logging.getLogger("s3files")
@@ -250,6 +250,16 @@ class LocalStore(LocalDirectUploads):
                 self._meta_path(key).unlink()
         self._prune_empty_dirs(path.parent, self.root)
         self._prune_empty_dirs(self._meta_path(key).parent, self._meta_dir)
+
+    def delete_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Remove each file; one that cannot be removed is reported, the rest still go."""
+        failed: dict[str, str] = {}
+        for key in check_delete_batch(keys):
+            try:
+                self.delete(key)
+            except StoreError as exc:
+                failed[key] = str(exc)
+        return failed
 
     @staticmethod
     def _prune_empty_dirs(directory: Path, stop: Path) -> None:

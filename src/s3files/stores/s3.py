@@ -37,7 +37,13 @@ from s3files.signing import Credentials, presign_url
 from s3files.stores._s3_client import open_session, s3_client
 from s3files.stores._s3_errors import MIN_PART_SIZE, error_code, strip_etag, translate_s3_errors
 from s3files.stores._s3_location import CredentialSource, S3Location
-from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, decode_token, encode_token
+from s3files.stores.base import (
+    DEFAULT_CHUNK_SIZE,
+    ObjectWriter,
+    check_delete_batch,
+    decode_token,
+    encode_token,
+)
 from s3files.stores.s3_direct import S3DirectUploads
 from s3files.stores.s3_http import FastPut
 from s3files.stores.s3_writer import S3Uploader, S3Writer
@@ -301,6 +307,25 @@ class S3Store:
     def delete(self, key: str) -> None:
         with translate_s3_errors(self._bucket, key):
             self.client.delete_object(Bucket=self._bucket, Key=self._full_key(key))
+
+    def delete_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """One DeleteObjects call (quiet: S3 answers only the keys it failed on)."""
+        batch = check_delete_batch(keys)
+        if not batch:
+            return {}
+        full = {self._full_key(key): key for key in batch}
+        with translate_s3_errors(self._bucket, batch[0]):
+            answer = self.client.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": key} for key in full], "Quiet": True},
+            )
+        failed: dict[str, str] = {}
+        for error in answer.get("Errors", []):
+            if error.get("Code") in ("NoSuchKey", "404"):
+                continue
+            key = full.get(error.get("Key", ""), error.get("Key", ""))
+            failed[key] = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+        return failed
 
     def copy(
         self, source_key: str, dest_key: str, *, metadata: Mapping[str, str] | None = None

@@ -12,7 +12,21 @@ from sqlalchemy.types import TypeDecorator
 
 from s3files.direct import UploadStatus
 
-__all__ = ["ApiKey", "Base", "DirectUpload", "FileRecord", "FileStatus", "UploadStatus", "utcnow"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "DirectUpload",
+    "FileRecord",
+    "FileStatus",
+    "FolderRecord",
+    "Quota",
+    "UploadStatus",
+    "utcnow",
+]
+
+# PostgreSQL serves ``LIKE 'prefix/%'`` from a b-tree only with the pattern operator class
+# (the database's collation is not byte order); SQLite's LIKE ignores the option.
+_PREFIX_OPS = "varchar_pattern_ops"
 
 
 def utcnow() -> datetime:
@@ -75,6 +89,35 @@ class FileRecord(Base):
     __table_args__ = (
         Index("ix_files_owner_status_created", "owner", "status", "created_at"),
         Index("ix_files_status_updated", "status", "updated_at"),
+        # folder listings, recursive listings and folder moves: owner, then the folder path
+        # matched exactly or by prefix (one UPDATE moves a subtree)
+        Index("ix_files_owner_folder", "owner", "folder", postgresql_ops={"folder": _PREFIX_OPS}),
+    )
+
+
+class FolderRecord(Base):
+    """A folder created on its own (``POST /api/v1/folders``), so that it shows while empty.
+
+    Folders that hold files need no row: they are the files' ``folder`` paths and their
+    parents. ``deleted_at`` is set while the folder is in the trash with its files.
+    """
+
+    __tablename__ = "folders"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index(
+            "ix_folders_owner_path",
+            "owner",
+            "path",
+            unique=True,
+            postgresql_ops={"path": _PREFIX_OPS},
+        ),
     )
 
 
@@ -132,3 +175,17 @@ class DirectUpload(Base):
         Index("ix_uploads_status_expires", "status", "expires_at"),
         Index("ix_uploads_owner", "owner"),
     )
+
+
+class Quota(Base):
+    """An owner's quota, set by an admin; a limit left None falls back to the default
+    (``S3FILES_DEFAULT_QUOTA_BYTES`` / ``S3FILES_DEFAULT_QUOTA_FILES``). The row is also
+    what concurrent activations of one owner lock, so that their checks run one at a time.
+    """
+
+    __tablename__ = "quotas"
+
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+    max_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    max_files: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -67,9 +67,10 @@ async def _one_batch(
     service = FileService(state, principal)
     for index, outcome in enumerate(outcomes):
         try:
+            values = parse_upload_fields(outcome.item.fields)
             staged[index] = (
-                service.new_staged_record(outcome.item.filename),
-                parse_upload_fields(outcome.item.fields),
+                service.new_staged_record(outcome.item.filename, folder=values.folder),
+                values,
             )
         except Exception as exc:
             outcome.error = exc

@@ -7,7 +7,7 @@ endpoint holds a database session; ``FileService`` opens its own short ones."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -16,6 +16,7 @@ from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.multipart import StreamingForm
+from s3files.server.files.repository import SortField
 from s3files.server.files.schemas import CopyRequest, FileList, FileOut, FilePatch, PresignedOut
 from s3files.server.files.service import FileService
 
@@ -132,8 +133,18 @@ async def list_files(
     deleted: Annotated[bool, Query(description="list the trash instead")] = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    recursive: Annotated[
+        bool, Query(description="with folder: every file under it, subfolders included")
+    ] = False,
+    sort: Annotated[SortField, Query(description="name, size, type, modified or created")] = (
+        "created"
+    ),
+    order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
 ) -> FileList:
-    """Newest first; ``next_cursor`` fetches the next page."""
+    """Newest first unless ``sort``/``order`` say otherwise (``order`` defaults to ``asc``
+    for name and type, ``desc`` otherwise); ``next_cursor`` fetches the next page of the
+    same listing (ties are broken by id, so paging is stable)."""
+    descending = order == "desc" if order else sort not in ("name", "type")
     for name, value in (("folder", folder), ("search", search), ("content_type", content_type)):
         if value and ("\x00" in value or not value.isprintable()):
             raise ApiError(400, "invalid_query", f"{name} contains control characters")
@@ -144,6 +155,9 @@ async def list_files(
         deleted=deleted,
         limit=limit,
         cursor=cursor,
+        recursive=recursive,
+        sort=sort,
+        descending=descending,
     )
     return FileList(items=[FileOut.of(r) for r in rows], next_cursor=next_cursor)
 
@@ -165,9 +179,11 @@ async def get_metadata(file_id: FileId, state: StateDep, principal: PrincipalDep
 async def update_file(
     file_id: FileId, body: FilePatch, state: StateDep, principal: PrincipalDep
 ) -> FileOut:
-    """Edit description, metadata, is_public or folder."""
+    """Edit description, metadata or is_public; ``name`` renames, ``folder`` moves (the
+    record changes at once; the object's key never does)."""
     record = await FileService(state, principal).update(
         file_id,
+        name=body.name,
         description=body.description,
         metadata=body.metadata,
         is_public=body.is_public,

@@ -8,14 +8,58 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import AsyncSession
+from s3files.server.folders.paths import binary, dialect_of, under
 
-__all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "SORT_COLUMNS",
+    "FileFilters",
+    "FileRepository",
+    "SortField",
+    "decode_cursor",
+    "encode_cursor",
+]
+
+SortField = Literal["created", "modified", "name", "size", "type"]
+SORT_COLUMNS: dict[str, Any] = {
+    "created": FileRecord.created_at,
+    "modified": FileRecord.updated_at,
+    "name": FileRecord.original_filename,
+    "size": FileRecord.size,
+    "type": FileRecord.content_type,
+}
+_DATES = {"created", "modified"}
+_INVALID_CURSOR = "cursor is not one this service issued"
+
+
+def _sort_value(record: FileRecord, sort: str) -> Any:
+    value = getattr(record, SORT_COLUMNS[sort].key)
+    return value.isoformat() if sort in _DATES else value
+
+
+def _encode(value: Any, record: FileRecord) -> str:
+    raw = json.dumps([value, str(record.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_sorted(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    """The (sort value, id) of a cursor issued for ``sort``; 400 ``invalid_cursor`` else."""
+    if sort in _DATES:
+        return decode_cursor(cursor)
+    try:
+        value, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        expected = int if sort == "size" else str
+        if type(value) is not expected:
+            raise TypeError("cursor of another sort")
+        return value, uuid.UUID(ident)
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_cursor", _INVALID_CURSOR) from None
 
 
 def encode_cursor(record: FileRecord) -> str:
@@ -33,7 +77,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC), uuid.UUID(ident)
     except (ValueError, TypeError, AttributeError, UnicodeDecodeError, OverflowError):
-        raise ApiError(400, "invalid_cursor", "cursor is not one this service issued") from None
+        raise ApiError(400, "invalid_cursor", _INVALID_CURSOR) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +87,9 @@ class FileFilters:
     search: str | None = None
     content_type: str | None = None
     deleted: bool = False
+    recursive: bool = False  # every file under ``folder``, not only those directly in it
+    sort: SortField = "created"
+    descending: bool = True
 
 
 def _like_escape(text: str) -> str:
@@ -77,7 +124,9 @@ class FileRepository:
         conditions: list[ColumnElement[bool]] = [FileRecord.status == status]
         if filters.owner is not None:
             conditions.append(FileRecord.owner == filters.owner)
-        if filters.folder is not None:
+        if filters.folder is not None and filters.recursive:
+            conditions.append(under(FileRecord.folder, filters.folder))
+        elif filters.folder is not None:
             conditions.append(FileRecord.folder == filters.folder)
         if filters.search:
             pattern = f"%{_like_escape(filters.search.lower())}%"
@@ -88,22 +137,26 @@ class FileRepository:
                 conditions.append(FileRecord.content_type.like(f"{prefix}%", escape="\\"))
             else:
                 conditions.append(FileRecord.content_type == filters.content_type)
+        column = SORT_COLUMNS[filters.sort]
+        if filters.sort == "name":
+            column = binary(column, dialect_of(self.session))
         if cursor:
-            created, ident = decode_cursor(cursor)
-            conditions.append(
-                or_(
-                    FileRecord.created_at < created,
-                    and_(FileRecord.created_at == created, FileRecord.id < ident),
-                )
-            )
-        statement = (
-            select(FileRecord)
-            .where(*conditions)
-            .order_by(FileRecord.created_at.desc(), FileRecord.id.desc())
-            .limit(limit + 1)
+            value, ident = _decode_sorted(cursor, filters.sort)
+            if filters.descending:
+                after = or_(column < value, and_(column == value, FileRecord.id < ident))
+            else:
+                after = or_(column > value, and_(column == value, FileRecord.id > ident))
+            conditions.append(after)
+        order = (
+            (column.desc(), FileRecord.id.desc())
+            if filters.descending
+            else (column.asc(), FileRecord.id.asc())
         )
+        statement = select(FileRecord).where(*conditions).order_by(*order).limit(limit + 1)
         rows = (await self.session.execute(statement)).scalars().all()
-        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = _encode(_sort_value(rows[limit - 1], filters.sort), rows[limit - 1])
         return rows[:limit], next_cursor
 
     async def remove(self, record: FileRecord) -> None:

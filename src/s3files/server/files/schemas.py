@@ -84,13 +84,15 @@ class FileList(BaseModel):
 
 
 class FilePatch(BaseModel):
-    """Fields that can be edited; omitted fields stay as they are."""
+    """Fields that can be edited; omitted fields stay as they are. ``name`` renames and
+    ``folder`` moves: only the record changes, the object's key stays."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"description": "Signed copy", "metadata": {"signed": True}, "is_public": False}
+                {"description": "Signed copy", "metadata": {"signed": True}, "is_public": False},
+                {"name": "2026 report — final.pdf", "folder": "documents/reports"},
             ]
         },
     )
@@ -99,6 +101,7 @@ class FilePatch(BaseModel):
     metadata: dict[str, Any] | None = None
     is_public: bool | None = None
     folder: str | None = Field(None, max_length=1024)
+    name: str | None = Field(None, min_length=1, max_length=1024)
 
 
 class CopyRequest(BaseModel):

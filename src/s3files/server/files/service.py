@@ -16,13 +16,20 @@ from typing import Any
 import anyio
 
 from s3files._models import StoredFile, encode_metadata
-from s3files.naming import build_key, sanitize_filename, sanitize_folder
+from s3files.naming import (
+    build_key,
+    display_name,
+    owner_prefix,
+    sanitize_filename,
+    sanitize_folder,
+)
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
-from s3files.server.files.repository import FileFilters, FileRepository
+from s3files.server.files.repository import FileFilters, FileRepository, SortField
 from s3files.server.logs import log_event
+from s3files.server.quotas.service import enforce_quota
 from s3files.server.state import AppState
 
 __all__ = [
@@ -194,6 +201,9 @@ class FileService:
         deleted: bool,
         limit: int,
         cursor: str | None,
+        recursive: bool = False,
+        sort: SortField = "created",
+        descending: bool = True,
     ) -> tuple[list[FileRecord], str | None]:
         filters = FileFilters(
             owner=self._owner_scope,
@@ -201,6 +211,9 @@ class FileService:
             search=search,
             content_type=content_type,
             deleted=deleted,
+            recursive=recursive,
+            sort=sort,
+            descending=descending,
         )
         async with unit_of_work(self.state.sessions) as session:
             rows, next_cursor = await FileRepository(session).list(
@@ -228,16 +241,35 @@ class FileService:
             await self.state.files.delete(key)
 
     async def _activate_staged(
-        self, record_id: uuid.UUID, what: str, fill: Callable[[FileRecord], None]
+        self,
+        record_id: uuid.UUID,
+        what: str,
+        fill: Callable[[FileRecord], None],
+        *,
+        quota_bytes: int | None = None,
     ) -> FileRecord:
-        """Fill the staged record and make it active, in one short transaction."""
+        """Fill the staged record and make it active, in one short transaction; with
+        ``quota_bytes``, the owner's quota is checked and taken in that same transaction."""
         async with unit_of_work(self.state.sessions) as session:
             record = await session.get(FileRecord, record_id)
             if record is None or record.status != FileStatus.PENDING:
                 # removed by a concurrent cleanup: nothing may point at the object
                 raise ApiError(409, "conflict", f"the {what} was cancelled while in progress")
+            if quota_bytes is not None:
+                await enforce_quota(
+                    session, record.owner, self.state.settings, add_bytes=quota_bytes
+                )
             fill(record)
         return record
+
+    async def check_quota_early(self, add_bytes: int = 0) -> None:
+        """Refuse before any byte moves when the caller's quota has no room left (the
+        binding check is the one inside the activation)."""
+        async with unit_of_work(self.state.sessions) as session:
+            await enforce_quota(
+                session, self._new_file_owner(), self.state.settings, add_bytes=add_bytes,
+                lock=False,
+            )  # fmt: skip
 
     async def upload(
         self,
@@ -254,8 +286,9 @@ class FileService:
         (a form's fields may follow the file part). On any failure the object and the
         record are gone.
         """
-        parse_upload_fields(fields())
-        staged = self.new_staged_record(filename)
+        known = parse_upload_fields(fields())
+        staged = self.new_staged_record(filename, folder=known.folder)
+        await self.check_quota_early()
         key = staged.key
         files = self.state.files
         await self._stage(staged)
@@ -268,7 +301,10 @@ class FileService:
             self.state.failpoints.hit("upload.after_store_write")
             written = stored
             record = await self._activate_staged(
-                staged.id, "upload", lambda row: self.activate(row, written, values)
+                staged.id,
+                "upload",
+                lambda row: self.activate(row, written, values),
+                quota_bytes=written.size,
             )
         except BaseException:
             if stored is not None:
@@ -278,17 +314,27 @@ class FileService:
         self.uploaded(record)
         return record
 
-    def new_staged_record(self, filename: str) -> FileRecord:
-        """A ``pending`` record for an upload of ``filename`` (checked, key chosen)."""
-        safe_name = sanitize_filename(filename)
+    def new_key(self, name: str, *, owner: str, folder: str) -> str:
+        """Where a new object of ``owner`` goes: ``[key prefix/]{folder}/{template}/<name>``
+        (``S3FILES_KEY_PREFIX``, the folder, ``S3_FOLDER_STRUCTURE``, the naming policy).
+        A key is chosen once: moves and renames later change the record, never the key."""
+        prefix = owner_prefix(self.state.settings.s3files_key_prefix, owner)
+        where = "/".join(part for part in (prefix, folder) if part)
+        return build_key(sanitize_filename(name), policy=self.state.files.naming, folder=where)
+
+    def new_staged_record(self, filename: str, *, folder: str = "") -> FileRecord:
+        """A ``pending`` record for an upload of ``filename`` (checked, key chosen in
+        ``folder``); the record keeps the display name, the key its conservative form."""
+        name = display_name(filename)
         files = self.state.files
-        files.policy.check_extension(safe_name)
+        files.policy.check_extension(sanitize_filename(name))
+        owner = self._new_file_owner()
         return FileRecord(
             id=uuid.uuid4(),
-            owner=self._new_file_owner(),
+            owner=owner,
             bucket=files.store.bucket,
-            key=build_key(safe_name, policy=files.naming),
-            original_filename=safe_name,
+            key=self.new_key(name, owner=owner, folder=folder),
+            original_filename=name,
             status=FileStatus.PENDING,
             folder="",
             user_metadata={},
@@ -330,8 +376,11 @@ class FileService:
         is_public: bool | None,
         folder: str | None,
         fields_set: set[str],
+        name: str | None = None,
     ) -> FileRecord:
         changes: dict[str, Any] = {}
+        if "name" in fields_set and name is not None:
+            changes["original_filename"] = display_name(name)
         if "description" in fields_set:
             changes["description"] = check_description(description)
         if "metadata" in fields_set:
@@ -378,8 +427,10 @@ class FileService:
         checked = check_metadata(new_metadata, "new_metadata") if new_metadata is not None else None
         folder = sanitize_folder(new_folder) if new_folder is not None else None
         source = await self.get(file_id)
+        await self.check_quota_early(source.size)
         files = self.state.files
-        key = build_key(source.original_filename, policy=files.naming)
+        target_folder = folder if folder is not None else source.folder
+        key = self.new_key(source.original_filename, owner=source.owner, folder=target_folder)
         staged = FileRecord(
             id=uuid.uuid4(),
             owner=source.owner,
@@ -389,7 +440,7 @@ class FileService:
             content_type=source.content_type,
             size=source.size,
             sha256=source.sha256,
-            folder=folder if folder is not None else source.folder,
+            folder=target_folder,
             description=source.description,
             is_public=False,
             user_metadata=checked if checked is not None else dict(source.user_metadata or {}),
@@ -398,14 +449,15 @@ class FileService:
         await self._stage(staged)
         copied = None
         try:
-            copied = await files.copy(source.key, dest_key=key)
+            # new_metadata goes onto the copied object too, not only into its record
+            copied = await files.copy(source.key, dest_key=key, metadata=checked)
             etag = copied.etag
 
             def fill(record: FileRecord) -> None:
                 record.etag = etag
                 record.status = FileStatus.ACTIVE
 
-            return await self._activate_staged(staged.id, "copy", fill)
+            return await self._activate_staged(staged.id, "copy", fill, quota_bytes=source.size)
         except BaseException:
             if copied is not None:
                 await self._discard(key)

@@ -31,6 +31,7 @@ from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, Uploa
 from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.files.service import check_description, check_metadata
 from s3files.server.logs import log_event
+from s3files.server.quotas.service import enforce_quota
 from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
@@ -62,6 +63,11 @@ class UploadService:
         if request.metadata is not None:
             check_metadata(request.metadata)
         sanitize_folder(request.folder)
+        async with unit_of_work(self.state.sessions) as session:  # quota: checked when signed
+            await enforce_quota(
+                session, self.principal.owner, self.state.settings, add_bytes=size or 0,
+                lock=False,
+            )  # fmt: skip
         expires_in = None
         if size is None:
             expires_in = min(self.state.settings.s3_presigned_url_expiry, 3600)
@@ -254,17 +260,27 @@ class UploadService:
             user_metadata=upload.user_metadata or {},
             status=FileStatus.ACTIVE,
         )
+        over_quota: ApiError | None = None
         async with unit_of_work(self.state.sessions) as session:
             current = await self._get(session, upload.id, for_update=True)
             closed = current.status if current.status != UploadStatus.PENDING else None
             if closed is None:
-                session.add(record)
-                current.status = UploadStatus.COMPLETE
-                current.file_id = record.id
+                try:  # quota: checked again, and taken, in the activation's transaction
+                    await enforce_quota(
+                        session, upload.owner, self.state.settings, add_bytes=verified.size
+                    )
+                except ApiError as exc:
+                    over_quota = exc
+                    current.status = UploadStatus.REJECTED
+                    current.reason = exc.error
+                else:
+                    session.add(record)
+                    current.status = UploadStatus.COMPLETE
+                    current.file_id = record.id
                 current.completing_until = None
-        if closed is not None:  # aborted while its lease had run out: leave nothing behind
+        if closed is not None or over_quota is not None:  # leave nothing behind
             await self.files.discard_direct_upload(upload.key, staging_key=upload.staging_key)
-            raise ApiError(409, "upload_closed", f"this upload is {closed}")
+            raise over_quota or ApiError(409, "upload_closed", f"this upload is {closed}")
         return record
 
     async def _verify(self, upload: DirectUpload, sha256: str | None) -> VerifiedObject | Rejection:

@@ -1,0 +1,1 @@
+"""The folder tree: subfolders with counts, empty folders, moves, trash, batches, zip."""

@@ -1,0 +1,1 @@
+"""Usage and quotas: what each owner stores, and the limits admins set."""

@@ -42,6 +42,7 @@ from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
 from s3files.server.folders.endpoints import files_batch_router
 from s3files.server.folders.endpoints import router as folders_router
+from s3files.server.folders.zip_endpoints import files_zip_router, folders_zip_router
 from s3files.server.health import router as health_router
 from s3files.server.info import router as info_router
 from s3files.server.limits import ServiceLimits
@@ -70,6 +71,8 @@ def api_router() -> APIRouter:
     """Every ``/api/v1`` route (paths include ``/api/v1``), to include in another app."""
     router = APIRouter()
     router.include_router(files_batch_router)
+    router.include_router(files_zip_router)
+    router.include_router(folders_zip_router)
     router.include_router(files_router)
     router.include_router(folders_router)
     router.include_router(quotas_router)

@@ -19,7 +19,7 @@ import anyio
 from s3files.naming import sanitize_folder
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
-from s3files.server.db.models import FileStatus, utcnow
+from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.folders.repository import FolderRepository, Subfolder
 from s3files.server.logs import log_event
@@ -122,6 +122,22 @@ class FolderService:
                 raise ApiError(404, "not_found", "nothing of this folder is in the trash")
         log_event("folder_restored", owner=self.owner, path=path, files=files)
         return files
+
+    async def records_under(self, path: str) -> list[FileRecord]:
+        """Every active file under ``path`` (for its zip), read in one transaction."""
+        async with unit_of_work(self.state.sessions) as session:
+            repository = FolderRepository(session)
+            records: list[FileRecord] = []
+            while True:
+                page = await repository.files_under(
+                    self.owner, path, after=records[-1].id if records else None, limit=1000
+                )
+                records.extend(page)
+                if len(page) < 1000:
+                    break
+        if not records:
+            raise ApiError(404, "not_found", "folder not found or empty")
+        return records
 
     async def empty_trash(self) -> int:
         """Remove every trashed file of the caller for good (batches as ``hard_delete``)."""

@@ -276,7 +276,7 @@ def run_cell(
     if response.status_code != expected:
         return f"{cell.endpoint}: expected {expected}, got {response.status_code} {response.text[:200]}"
     if expected >= 400:
-        code = {401: "unauthorized", 404: "not_found"}[expected]
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}[expected]
         body = response.json()
         if body.get("error") != code or not isinstance(body.get("detail"), str):
             return f"{cell.endpoint}: expected error {code!r} with a detail, got {body}"
@@ -297,5 +297,161 @@ def test_access_matrix(service: Service, actor: str | None) -> None:
     with service.client(actor) as client:
         failures = [
             problem for cell in CELLS if (problem := run_cell(service, client, files, actor, cell))
+        ]
+    assert not failures, f"as {actor!r}:\n" + "\n".join(failures)
+
+
+# Folders, batches, zips, usage and quotas ---------------------------------------------------
+#
+# Folder routes act on the caller's own tree, admins included: another owner's folder is
+# indistinguishable from one that does not exist (never listed, moved, trashed or zipped).
+# Batches answer 200 with a result per id; an id the caller cannot reach is ``not_found``.
+
+FOLDERS = "/api/v1/folders"
+
+
+def own_tree(ok: int) -> dict[str | None, int]:
+    return {"alice": ok, "root": 404, "bob": 404, None: 401, "gone": 401}
+
+
+def admins_only(ok: int) -> dict[str | None, int]:
+    return {"alice": 403, "root": ok, "bob": 403, None: 401, "gone": 401}
+
+
+@dataclass(frozen=True)
+class FolderSeeded(Seeded):
+    memo: dict[str, Any]
+
+
+def seed_folders(service: Service) -> FolderSeeded:
+    """Alice's files of ``seed`` and a memo in ``inbox/2026``."""
+    base = seed(service)
+    with service.client("alice") as alice:
+        memo = upload(alice, samples.text(), "memo.txt", folder="inbox/2026")
+    return FolderSeeded(base.private, base.public, base.trashed, memo)
+
+
+def status_of(service: Service, file_id: str) -> str | None:
+    return (record(service, file_id) or {}).get("status")
+
+
+def tree_listed(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    paths = {item["path"] for item in r.json()["items"]}
+    alices = {"docs", "site", "inbox"}
+    assert (paths & alices == alices) if actor == "alice" else not paths & alices, paths
+
+
+def zipped_private(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    import io
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert [archive.read(name) for name in archive.namelist()] == [samples.pdf()]
+
+
+def usage_of_caller(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    assert r.json()["owner"] == actor
+    assert (r.json()["files"] > 0) == (actor == "alice"), r.json()
+
+
+def quota_set(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    assert r.json()["quota"]["max_bytes"] == 10**9
+    assert service.db_rows("select max_bytes from quotas where owner = 'alice'") == [(10**9,)]
+
+
+def batch_did(status: str) -> Check:
+    def check(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+        (result,) = r.json()["results"]
+        if actor == "bob":
+            assert result["ok"] is False and result["error"] == "not_found", result
+            assert status_of(service, files.private["id"]) == "active"
+        else:
+            assert result["ok"] is True, result
+            assert status_of(service, files.private["id"]) == status
+
+    return check
+
+
+def copied_by_batch(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    (result,) = r.json()["results"]
+    assert result["ok"] is (actor != "bob"), result
+    if result["ok"]:
+        assert result["file"]["owner"] == "alice" and result["file"]["folder"] == "batch-copies"
+
+
+def memo_in(folder: str, status: str) -> Check:
+    def check(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+        assert isinstance(files, FolderSeeded)
+        assert record(service, files.memo["id"]) == {
+            "owner": "alice", "status": status, "description": None, "folder": folder,
+            "is_public": False,
+        }  # fmt: skip
+        assert service.library().exists(files.memo["s3_key"])
+
+    return check
+
+
+def memo_gone(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    assert isinstance(files, FolderSeeded)
+    assert record(service, files.memo["id"]) is None
+    assert not service.library().exists(files.memo["s3_key"])
+
+
+def trash_emptied(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+    if actor == "alice":
+        assert r.json() == {"files": 1} and record(service, files.trashed["id"]) is None
+        assert not service.library().exists(files.trashed["s3_key"])
+    else:  # their own (empty) trash: alice's is untouched
+        assert r.json() == {"files": 0}
+        assert status_of(service, files.trashed["id"]) == "deleted"
+
+
+def _batch(action: str, **extra: Any) -> Call:
+    return lambda c, f: c.post(
+        f"{API}/batch", json={"action": action, "ids": [_id(f, "private")], **extra}
+    )
+
+
+FOLDER_CELLS: list[Cell] = [
+    Cell("GET /folders", lambda c, f: c.get(FOLDERS), any_owner(200), tree_listed),
+    Cell("GET /files?folder=docs&recursive=true",
+         lambda c, f: c.get(API, params={"folder": "docs", "recursive": True}),
+         any_owner(200), finds_private),
+    Cell("GET /folders/zip?path=docs", lambda c, f: c.get(f"{FOLDERS}/zip", params={"path": "docs"}),
+         own_tree(200), zipped_private),
+    Cell("POST /files/zip", lambda c, f: c.post(f"{API}/zip", json={"ids": [_id(f, "private")]}),
+         owners_and_admins(200), zipped_private),
+    Cell("GET /usage", lambda c, f: c.get("/api/v1/usage"), any_owner(200), usage_of_caller),
+    Cell("GET /quotas/alice", lambda c, f: c.get("/api/v1/quotas/alice"), admins_only(200)),
+    Cell("PUT /quotas/alice", lambda c, f: c.put("/api/v1/quotas/alice", json={"max_bytes": 10**9}),
+         admins_only(200), quota_set),
+    Cell("POST /files/batch trash", _batch("trash"), any_owner(200), batch_did("deleted")),
+    Cell("POST /files/batch restore", _batch("restore"), any_owner(200), batch_did("active")),
+    Cell("POST /files/batch copy", _batch("copy", folder="batch-copies"), any_owner(200),
+         copied_by_batch),
+    Cell("POST /folders", lambda c, f: c.post(FOLDERS, json={"path": "made"}), any_owner(201)),
+    Cell("POST /folders/move inbox → archive/inbox",
+         lambda c, f: c.post(f"{FOLDERS}/move", json={"from": "inbox", "to": "archive/inbox"}),
+         own_tree(200), memo_in("archive/inbox/2026", "active")),
+    Cell("DELETE /folders?path=archive", lambda c, f: c.delete(FOLDERS, params={"path": "archive"}),
+         own_tree(200), memo_in("archive/inbox/2026", "deleted")),
+    Cell("POST /folders/restore archive",
+         lambda c, f: c.post(f"{FOLDERS}/restore", json={"path": "archive"}),
+         own_tree(200), memo_in("archive/inbox/2026", "active")),
+    Cell("DELETE /folders?path=archive&hard_delete=true",
+         lambda c, f: c.delete(FOLDERS, params={"path": "archive", "hard_delete": True}),
+         own_tree(200), memo_gone),
+    Cell("DELETE /trash", lambda c, f: c.delete("/api/v1/trash"), any_owner(200), trash_emptied),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=ACTOR_IDS)
+def test_folder_access_matrix(service: Service, actor: str | None) -> None:
+    files = seed_folders(service)
+    with service.client(actor) as client:
+        failures = [
+            problem
+            for cell in FOLDER_CELLS
+            if (problem := run_cell(service, client, files, actor, cell))
         ]
     assert not failures, f"as {actor!r}:\n" + "\n".join(failures)

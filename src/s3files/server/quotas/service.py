@@ -16,11 +16,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from s3files._config import Settings
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import FileRecord, FileStatus, Quota
 from s3files.server.db.session import AsyncSession
 from s3files.server.folders.paths import dialect_of
+from s3files.server.settings import ServiceSettings
 
 __all__ = ["Limits", "Usage", "enforce_quota", "limits_of", "set_quota", "usage_of"]
 
@@ -45,7 +45,7 @@ class Usage:
     trash_bytes: int
 
 
-async def limits_of(session: AsyncSession, owner: str, settings: Settings) -> Limits:
+async def limits_of(session: AsyncSession, owner: str, settings: ServiceSettings) -> Limits:
     """The owner's quota: their own row's limits, each falling back to the default."""
     row = await session.get(Quota, owner)
     return Limits(
@@ -105,7 +105,7 @@ def check_room(limits: Limits, usage: Usage, *, add_bytes: int, add_files: int) 
 async def enforce_quota(
     session: AsyncSession,
     owner: str,
-    settings: Settings,
+    settings: ServiceSettings,
     *,
     add_bytes: int,
     add_files: int = 1,

@@ -150,6 +150,18 @@ def test_moves_and_renames_change_records_never_keys(service: Service) -> None:
         assert renamed.json()["s3_key"] == a["s3_key"] and renamed.json()["folder"] == "y"
         assert store_keys(service) == keys_before
 
+        # a trashed empty folder where the subtree lands does not stand in the way
+        assert client.post(FOLDERS, json={"path": "dest/empty"}).status_code == 201
+        assert client.delete(FOLDERS, params={"path": "dest"}).json() == {
+            "path": "dest",
+            "files": 0,
+        }
+        onto = client.post(f"{FOLDERS}/move", json={"from": "archive/pics", "to": "dest"})
+        assert onto.status_code == 200, onto.text
+        assert [
+            i["name"] for i in client.get(FOLDERS, params={"path": "dest"}).json()["items"]
+        ] == ["empty"]
+
 
 def test_trash_restore_and_hard_delete_a_folder(service: Service) -> None:
     with service.client() as client, service.client("bob") as bob:

@@ -263,10 +263,13 @@ class FolderRepository:
         )
         return int(removed.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def remove_trashed_rows(self, owner: str) -> None:
+    async def remove_trashed_rows(self, owner: str, *, under_path: str = "") -> None:
+        """Forget trashed empty folders (all, or those under ``under_path``)."""
         await self.session.execute(
             delete(FolderRecord).where(
-                FolderRecord.owner == owner, FolderRecord.deleted_at.is_not(None)
+                FolderRecord.owner == owner,
+                FolderRecord.deleted_at.is_not(None),
+                under(FolderRecord.path, under_path),
             )
         )
 

@@ -102,6 +102,8 @@ class FolderService:
             longest = await repository.longest_path(self.owner, source)
             if longest is not None:
                 sanitize_folder(target + longest[len(source) :])  # limits of depth, length
+            # trashed empty folders where the subtree goes would collide with its rows
+            await repository.remove_trashed_rows(self.owner, under_path=target)
             moved = await repository.move(self.owner, source, target, utcnow())
         log_event("folder_moved", owner=self.owner, source=source, target=target, files=moved)
         return moved

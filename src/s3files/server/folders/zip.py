@@ -101,9 +101,9 @@ class ZipPlan:
             self.archive.add(_lazy(read, member.key), member.name, size=member.size)
         self.size = len(self.archive)
 
-    async def stream(self, release: Callable[[], None]) -> AsyncIterator[bytes]:
-        """The archive, a chunk at a time, each built on a worker thread; ``release`` runs
-        when the stream ends, fails or the client goes away."""
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The archive, a chunk at a time, each built on a worker thread (the store is
+        read there); the members' streams are closed however the stream ends."""
         chunks = iter(self.archive)
         try:
             while True:
@@ -114,7 +114,6 @@ class ZipPlan:
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(chunks.close)
-            release()
 
 
 def _lazy(read: Callable[[str], Iterator[bytes]], key: str) -> Iterator[bytes]:

@@ -4,12 +4,14 @@ while they are built (``folders/zip.py``)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from starlette.types import Receive, Scope, Send
 
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import unit_of_work
@@ -41,6 +43,21 @@ class ZipRequest(BaseModel):
     ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class _ZipResponse(StreamingResponse):
+    """Releases the transfer slot once the response is over, however it ends (sent,
+    failed, or the client gone before the first byte)."""
+
+    def __init__(self, plan: ZipPlan, headers: dict[str, str], release: Callable[[], None]) -> None:
+        super().__init__(plan.stream(), media_type="application/zip", headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 def _respond(
     state: AppState, owner: str, members: list[ZipMember], filename: str
 ) -> StreamingResponse:
@@ -48,15 +65,12 @@ def _respond(
     stream ends."""
     plan = ZipPlan(members, state.files.sync.iter_bytes)
     log_event("zip_streamed", owner=owner, files=len(members), size=plan.size)
-    return StreamingResponse(
-        plan.stream(lambda: state.transfers.release(owner)),
-        media_type="application/zip",
-        headers={
-            "Content-Length": str(plan.size),
-            "Content-Disposition": content_disposition("attachment", filename),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Length": str(plan.size),
+        "Content-Disposition": content_disposition("attachment", filename),
+        "X-Content-Type-Options": "nosniff",
+    }
+    return _ZipResponse(plan, headers, lambda: state.transfers.release(owner))
 
 
 @folders_zip_router.get(

@@ -62,6 +62,7 @@ from _common import (
     machine_note,
     make_payload,
     reclaim_deleted,
+    render_table,
     s3_server,
     s3files_note,
 )
@@ -197,31 +198,42 @@ def spawn(
 
 
 def service_environment(
-    server: S3Endpoint, bucket: str, data_dir: Path, size: int
+    server: S3Endpoint | None,
+    storage_url: str,
+    data_dir: Path,
+    size: int,
+    database_url: str | None = None,
 ) -> dict[str, str]:
-    """Everything ``s3files serve`` needs, from the environment only."""
+    """Everything ``s3files serve`` needs, from the environment only: the store
+    (``storage_url``, ``s3://bucket/prefix`` on ``server`` or ``file:///path``), files up to
+    twice ``size`` of any type, SQLite in ``data_dir`` unless ``database_url`` names one."""
     drop = ("S3FILES_", "S3_", "AWS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
-        S3FILES_STORAGE_URL=f"s3://{bucket}/bench",
-        S3_ENDPOINT_URL=server.endpoint_url,
-        S3_ADDRESSING_STYLE="path",
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_REGION=server.region,
+        S3FILES_STORAGE_URL=storage_url,
         S3_MAX_FILE_SIZE_MB=str(max(16, 2 * size // MiB)),
         S3_ALLOWED_EXTENSIONS="*",
         S3_ALLOWED_MIME_TYPES="*",
         S3FILES_DATA_DIR=str(data_dir),
         S3FILES_LOG_LEVEL="WARNING",
     )
+    if server is not None:
+        env.update(
+            S3_ENDPOINT_URL=server.endpoint_url,
+            S3_ADDRESSING_STYLE="path",
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_REGION=server.region,
+        )
+    if database_url is not None:
+        env["S3FILES_DATABASE_URL"] = database_url
     return env
 
 
-def create_api_key(env: dict[str, str], cwd: Path) -> str:
-    """``s3files keys create --owner bench --json`` with the service's environment."""
+def create_api_key(env: dict[str, str], cwd: Path, owner: str = "bench") -> str:
+    """``s3files keys create --owner OWNER --json`` with the service's environment."""
     done = subprocess.run(
-        [PYTHON, "-m", "s3files.cli", "keys", "create", "--owner", "bench", "--json"],
+        [PYTHON, "-m", "s3files.cli", "keys", "create", "--owner", owner, "--json"],
         env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     check(done.returncode == 0, f"keys create failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -872,19 +884,7 @@ def print_lines(lines: Sequence[Line]) -> None:
     cells = [
         (x.name, x.unit, figure(x.s3files), figure(x.alternative), x.ratio, x.better) for x in lines
     ]
-    widths = [max(len(row[i]) for row in (headers, *cells)) for i in range(len(headers))]
-    left = {0, 1, 5}
-
-    def render(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.ljust(w) if i in left else v.rjust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip()
-
-    print(render(headers))
-    print("  ".join("-" * w for w in widths))
-    for cell in cells:
-        print(render(cell))
+    print("\n".join(render_table(headers, cells, frozenset({0, 1, 5}))))
 
 
 def transfer_lines(size_mb: int, t: Transfers) -> list[Line]:
@@ -994,7 +994,7 @@ def run(
     # The service: a subprocess configured by environment variables only.
     run_dir = workdir / "service"
     run_dir.mkdir()
-    env = service_environment(server, bucket, run_dir / "data", size)
+    env = service_environment(server, f"s3://{bucket}/bench", run_dir / "data", size)
     key = create_api_key(env, run_dir)
     port = free_port()
     service = spawn(

@@ -197,6 +197,13 @@ def spawn(
     return Process(name, popen, log, url)
 
 
+def start_service(env: dict[str, str], cwd: Path, log: Path) -> Process:
+    """``python -m s3files.cli serve`` on a free port of 127.0.0.1, configured by ``env``."""
+    port = free_port()
+    argv = [PYTHON, "-m", "s3files.cli", "serve", "--port", str(port)]
+    return spawn("s3files serve", argv, env, cwd, log, f"http://127.0.0.1:{port}")
+
+
 def service_environment(
     server: S3Endpoint | None,
     storage_url: str,
@@ -864,7 +871,7 @@ class Line:
 
     @property
     def ratio(self) -> str:
-        if self.alternative is None:
+        if self.alternative is None or not (self.alternative or self.s3files):
             return "-"
         return f"{self.s3files / self.alternative:.2f}x" if self.alternative else "inf"
 
@@ -872,6 +879,8 @@ class Line:
 def figure(value: float | None) -> str:
     if value is None:
         return "-"
+    if isinstance(value, int):  # a count
+        return f"{value:,}"
     if value >= 1000:
         return f"{value:,.0f}"
     if value >= 10:
@@ -996,12 +1005,7 @@ def run(
     run_dir.mkdir()
     env = service_environment(server, f"s3://{bucket}/bench", run_dir / "data", size)
     key = create_api_key(env, run_dir)
-    port = free_port()
-    service = spawn(
-        "s3files serve",
-        [PYTHON, "-m", "s3files.cli", "serve", "--port", str(port)],
-        env, run_dir, workdir / "service.log", f"http://127.0.0.1:{port}",
-    )  # fmt: skip
+    service = start_service(env, run_dir, workdir / "service.log")
     stack.callback(service.stop)
     with Timer() as timer:
         service.wait_ready("/healthz")

@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -140,13 +141,20 @@ class Outcome:
     attempts: int = 0
     busy: int = 0  # 503 answers (each retried after its Retry-After)
     error: str | None = None  # any other outcome
-    seconds: float = 0.0  # from the start of the phase until stored
+    seconds: float = 0.0  # from the start of the phase until stored, or given up
 
 
 async def upload_one(
     client: httpx.AsyncClient, outcome: Outcome, max_attempts: int, started: float
 ) -> None:
     """POST the payload as the raw body; retry 503s after their Retry-After."""
+    try:
+        await _upload(client, outcome, max_attempts)
+    finally:
+        outcome.seconds = time.perf_counter() - started
+
+
+async def _upload(client: httpx.AsyncClient, outcome: Outcome, max_attempts: int) -> None:
     payload = outcome.payload
     headers = {
         "Authorization": f"Bearer {outcome.key}",
@@ -181,7 +189,6 @@ async def upload_one(
             outcome.error = f"201 but the record says {record.get('file_size')} bytes, other hash"
             return
         outcome.record_id = str(record["id"])
-        outcome.seconds = time.perf_counter() - started
         return
     outcome.error = f"still 503 after {max_attempts} attempts"
 
@@ -492,6 +499,7 @@ async def slow_phase(
             await upload_one(client, outcome, args.max_attempts, time.perf_counter())
         return outcome
 
+    await timed(normal[0])  # warm-up, not counted: the service's first upload sets things up
     idle = [await timed(p) for p in normal[: args.normal_uploads]]
     stop, stats = asyncio.Event(), SlowStats()
     tasks = [
@@ -549,7 +557,7 @@ def run_setup(
     service.check_alive()
     stored = [o for o in outcomes if o.record_id]
     errors = [f"{o.payload.filename}: {o.error}" for o in outcomes if o.error]
-    seconds = max((o.seconds for o in stored), default=float("nan"))
+    seconds = max(o.seconds for o in outcomes)
     busy = sum(o.busy for o in outcomes)
     print(f"  service: {len(stored)} stored in {seconds:.1f} s, {busy} answers 503,"
           f" {len(errors)} errors; /healthz p99 {probed.ms(0.99):.1f} ms", flush=True)  # fmt: skip
@@ -610,7 +618,7 @@ def upload_lines(
         row("most attempts of one upload", max(o.attempts for o in outcomes), None, "attempts"),
         row("other outcomes (must be 0)", sum(bool(o.error) for o in outcomes),
             len(alternative.errors), "uploads", "lower"),
-        row("time until the last stored", seconds, alternative.seconds, "s", "lower"),
+        row("time until the last one ended", seconds, alternative.seconds, "s", "lower"),
         row("throughput", stored_bytes / MB / seconds, total / MB / alternative.seconds, "MB/s",
             "higher"),
         row("files per second", len(stored) / seconds, n / alternative.seconds, "files/s",
@@ -626,10 +634,7 @@ def upload_lines(
 def slow_lines(
     args: argparse.Namespace, slow: SlowRun, probed: Probed, watched: Watched
 ) -> list[Line]:
-    def stored_seconds(outcomes: Sequence[Outcome]) -> list[float]:
-        return [o.seconds if o.record_id else float("inf") for o in outcomes]
-
-    idle, loaded = stored_seconds(slow.idle), stored_seconds(slow.loaded)
+    idle, loaded = [o.seconds for o in slow.idle], [o.seconds for o in slow.loaded]
     name = f"{args.normal_mb:g} MB upload, {args.slow_clients} slow clients"
 
     def row(what: str, ours: float, theirs: float | None, unit: str, better: str = "") -> Line:
@@ -637,7 +642,9 @@ def slow_lines(
 
     median = statistics.median
     lines = [
-        row("median (vs idle)", median(loaded), median(idle), "s", "lower"),
+        row("stored (vs idle)", sum(bool(o.record_id) for o in slow.loaded),
+            sum(bool(o.record_id) for o in slow.idle), "uploads", "higher"),
+        row("median time (vs idle)", median(loaded), median(idle), "s", "lower"),
         row("worst (target < 1)", max(loaded), max(idle), "s", "lower"),
         row("503 answers before stored", sum(o.busy for o in slow.loaded),
             sum(o.busy for o in slow.idle), "answers", "lower"),
@@ -750,8 +757,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"total run time: {time.monotonic() - started:.0f} s")
     if problems:
         print(f"\nFAILED: {len(problems)} things did not work:", file=sys.stderr)
-        for problem in problems[:30]:
-            print(f"  {problem}", file=sys.stderr)
+        alike = Counter(re.sub(r"load-\d+\.bin", "load-N.bin", p) for p in problems)
+        for problem, count in alike.most_common(30):
+            print(f"  {count} x {problem}", file=sys.stderr)
         return 1
     return 0
 

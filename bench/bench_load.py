@@ -59,6 +59,7 @@ from _common import (
     MiB,
     S3Endpoint,
     boto3_client,
+    cpu_seconds,
     load_note,
     machine_note,
     reclaim_deleted,
@@ -69,6 +70,7 @@ from _common import (
 from bench_service import (
     BenchmarkFailure,
     Line,
+    Process,
     Watched,
     create_api_key,
     percentile,
@@ -144,6 +146,12 @@ class Outcome:
     seconds: float = 0.0  # from the start of the phase until stored, or given up
 
 
+def retry_after(response: httpx.Response) -> int | None:
+    """The seconds a 503 asks to wait, None if it does not say."""
+    value = response.headers.get("retry-after", "")
+    return int(value) if value.isdigit() else None
+
+
 async def upload_one(
     client: httpx.AsyncClient, outcome: Outcome, max_attempts: int, started: float
 ) -> None:
@@ -174,12 +182,12 @@ async def _upload(client: httpx.AsyncClient, outcome: Outcome, max_attempts: int
             outcome.error = f"{type(error).__name__}: {error}"[:300]
             return
         if response.status_code == 503:
-            retry_after = response.headers.get("retry-after", "")
-            if not retry_after.isdigit():
+            wait = retry_after(response)
+            if wait is None:
                 outcome.error = f"503 without Retry-After: {response.text[:200]}"
                 return
             outcome.busy += 1
-            await asyncio.sleep(int(retry_after) * random.uniform(1.0, 1.5))
+            await asyncio.sleep(wait * random.uniform(1.0, 1.5))
             continue
         if response.status_code != 201:
             outcome.error = f"{response.status_code} {response.text[:200]}"
@@ -217,7 +225,9 @@ async def upload_all(
             outcome.error = f"the client raised {task.exception()!r}"[:300]
 
 
-async def verify_stored(url: str, outcomes: Sequence[Outcome], owners: dict[str, str]) -> list[str]:
+async def verify_stored(
+    url: str, outcomes: Sequence[Outcome], owners: dict[str, str], max_attempts: int
+) -> list[str]:
     """Download every stored file and compare its SHA-256; each owner's listing must hold
     exactly the stored records. Returns what is wrong."""
     problems: list[str] = []
@@ -225,16 +235,16 @@ async def verify_stored(url: str, outcomes: Sequence[Outcome], owners: dict[str,
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
 
         async def check_one(outcome: Outcome) -> None:
-            digest = hashlib.sha256()
             auth = {"Authorization": f"Bearer {outcome.key}"}
-            async with (
-                gate,
-                client.stream(
-                    "GET", f"/api/v1/files/{outcome.record_id}/download", headers=auth
-                ) as response,
-            ):
-                async for block in response.aiter_raw():
-                    digest.update(block)
+            for _ in range(max_attempts):  # downloads take transfer slots too: 503s retried
+                digest = hashlib.sha256()
+                path = f"/api/v1/files/{outcome.record_id}/download"
+                async with gate, client.stream("GET", path, headers=auth) as response:
+                    async for block in response.aiter_raw():
+                        digest.update(block)
+                if response.status_code != 503:
+                    break
+                await asyncio.sleep((retry_after(response) or 1) * random.uniform(1.0, 1.5))
             name = outcome.payload.filename
             if response.status_code != 200:
                 problems.append(f"{name}: its download answered {response.status_code}")
@@ -386,6 +396,7 @@ def files_alternative(root: Path) -> Alternative:
 @dataclass
 class AlternativeRun:
     seconds: float
+    cpu_seconds: float  # of this process, all threads, while storing
     stored: int
     errors: list[str]
 
@@ -400,10 +411,10 @@ def run_alternative(alternative: Alternative, payloads: Sequence[Payload]) -> Al
         except Exception as error:
             errors.append(f"{payload.filename}: {type(error).__name__}: {error}"[:300])
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with ThreadPoolExecutor(len(payloads)) as pool:
         list(pool.map(store, payloads))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     failed = {error.split(":")[0] for error in errors}
     with ThreadPoolExecutor(VERIFY_IN_FLIGHT) as pool:
         stored = [p for p in payloads if p.filename not in failed]
@@ -411,7 +422,7 @@ def run_alternative(alternative: Alternative, payloads: Sequence[Payload]) -> Al
     wrong = [p.filename for p, d in zip(stored, digests, strict=True) if d != p.sha256]
     errors += [f"{name}: {alternative.name} read back other bytes" for name in wrong]
     alternative.cleanup()
-    return AlternativeRun(seconds, len(stored) - len(wrong), errors)
+    return AlternativeRun(seconds, cpu, len(stored) - len(wrong), errors)
 
 
 def clear_bucket(server: S3Endpoint, bucket: str) -> None:
@@ -533,27 +544,61 @@ def run_setup(
     setup: Setup, args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path
 ) -> tuple[list[Line], list[str]]:
     """Measure one setup; return its lines and what did not work."""
-    print(f"\n== {setup.label}: {setup.uploads} uploads at once ==", flush=True)
+    print(f"\n== {setup.label} ==", flush=True)
     run_dir = workdir / setup.label.split()[0].lower()
     run_dir.mkdir()
     owners = {
         f"load-{n}": create_api_key(setup.env, run_dir, f"load-{n}") for n in range(args.owners)
     }
     slow_keys = [create_api_key(setup.env, run_dir, f"slow-{n}") for n in range(args.slow_owners)]
-    service = start_service(setup.env, run_dir, run_dir / "service.log")
-    port = int(service.url.rpartition(":")[2])
+    service = start_service(setup.env | args.service_env, run_dir, run_dir / "service.log")
     stack.callback(service.stop)
     service.wait_ready("/healthz")
+    print(f"service: pid {service.pid} at {service.url}", flush=True)
+    lines: list[Line] = []
+    problems: list[str] = []
+    if "uploads" in args.phases:
+        lines += concurrent_uploads(setup, args, service, owners, problems)
+    if "slow" in args.phases:
+        port = int(service.url.rpartition(":")[2])
+        print(f"  slow clients: {args.slow_clients} at 1 byte/s, for {args.slow_seconds:.0f} s")
+        with health_probe(port) as probed, watch(service.pid) as watched:
+            keys = list(owners.values())
+            slow = asyncio.run(slow_phase(service.url, port, keys[0], slow_keys, args))
+        service.check_alive()
+        print(f"  slow answers: {dict(slow.stats.answers)}", flush=True)
+        lines += slow_lines(args, slow, probed, watched)
+        problems += [f"normal upload: {o.error}" for o in slow.idle + slow.loaded if o.error]
+        problems += probe_failures(probed)
+    service.stop()
+    return lines, [f"{setup.label}: {problem}" for problem in problems]
+
+
+def probe_failures(probed: Probed) -> list[str]:
+    if not probed.failures:
+        return []
+    return [f"{len(probed.failures)} /healthz probes failed, first: {probed.failures[0]}"]
+
+
+def concurrent_uploads(
+    setup: Setup,
+    args: argparse.Namespace,
+    service: Process,
+    owners: dict[str, str],
+    problems: list[str],
+) -> list[Line]:
+    """The N uploads at once through the service, checked; then the alternative."""
     keys = list(owners.values())
-    payloads = make_payloads(
-        setup.uploads, args.min_kib * KiB, args.max_kib * KiB, args.seed, "load"
-    )
+    low, high = args.min_kib * KiB, args.max_kib * KiB
+    payloads = make_payloads(setup.uploads, low, high, args.seed, "load")
     total = sum(p.size for p in payloads)
     outcomes = [Outcome(p, keys[p.index % len(keys)]) for p in payloads]
-    print(f"payloads: {len(payloads)} files, {total / MB:.0f} MB; service pid {service.pid}")
-
+    print(f"  {setup.uploads} uploads at once: {total / MB:.0f} MB", flush=True)
+    port = int(service.url.rpartition(":")[2])
+    client_cpu = cpu_seconds()
     with health_probe(port) as probed, watch(service.pid) as watched:
         asyncio.run(upload_all(service.url, outcomes, args.max_attempts, args.deadline))
+    client_cpu = cpu_seconds() - client_cpu
     service.check_alive()
     stored = [o for o in outcomes if o.record_id]
     errors = [f"{o.payload.filename}: {o.error}" for o in outcomes if o.error]
@@ -563,46 +608,31 @@ def run_setup(
           f" {len(errors)} errors; /healthz p99 {probed.ms(0.99):.1f} ms", flush=True)  # fmt: skip
     for line in Counter(e.split(": ", 1)[1][:80] for e in errors).most_common(5):
         print(f"    {line[1]} x {line[0]}")
-    problems = asyncio.run(verify_stored(service.url, stored, owners))
-    verified = len(stored) - len([p for p in problems if ": its download" in p or "differ" in p])
-    print(f"  verified: {verified} downloads byte-identical; {len(problems)} problems", flush=True)
+    found = asyncio.run(verify_stored(service.url, stored, owners, args.max_attempts))
+    verified = len(stored) - len([p for p in found if ": its download" in p or "differ" in p])
+    print(f"  verified: {verified} downloads byte-identical; {len(found)} problems", flush=True)
     if setup.env["S3FILES_STORAGE_URL"].startswith("s3://") and args.server is not None:
         clear_bucket(args.server, args.bucket)  # the service's objects: free RGW's memory
 
     alternative = run_alternative(setup.alternative, payloads)
     print(f"  {setup.alternative.name}: {alternative.stored} stored in {alternative.seconds:.1f} s,"
           f" {len(alternative.errors)} errors", flush=True)  # fmt: skip
-
-    print(
-        f"  slow clients: {args.slow_clients} at 1 byte/s, for {args.slow_seconds:.0f} s",
-        flush=True,
-    )
-    with health_probe(port) as slow_probed, watch(service.pid) as slow_watched:
-        slow = asyncio.run(slow_phase(service.url, port, keys[0], slow_keys, args))
-    service.check_alive()
-    print(f"  slow answers: {dict(slow.stats.answers)}", flush=True)
-    service.stop()
-
-    lines = upload_lines(setup, outcomes, seconds, total, probed, watched, alternative)
-    lines += slow_lines(args, slow, slow_probed, slow_watched)
-    problems += errors + [f"{setup.alternative.name}: {e}" for e in alternative.errors]
-    problems += [f"{len(probed.failures)} /healthz probes failed, first: {probed.failures[0]}"
-                 for _ in probed.failures[:1]]  # fmt: skip
-    for outcome in slow.idle + slow.loaded:
-        if outcome.error:
-            problems.append(f"normal 1 MB upload: {outcome.error}")
-    return lines, [f"{setup.label}: {problem}" for problem in problems]
+    problems += found + errors + [f"{setup.alternative.name}: {e}" for e in alternative.errors]
+    problems += probe_failures(probed)
+    cpu = (client_cpu, watched.cpu_seconds)
+    return upload_lines(setup, outcomes, (seconds, total), cpu, probed, watched, alternative)
 
 
 def upload_lines(
     setup: Setup,
     outcomes: Sequence[Outcome],
-    seconds: float,
-    total: int,
+    phase: tuple[float, int],  # seconds until the last upload ended, bytes offered
+    cpu: tuple[float, float],  # CPU seconds of the client (this process), of the service
     probed: Probed,
     watched: Watched,
     alternative: AlternativeRun,
 ) -> list[Line]:
+    seconds, total = phase
     n, alt = len(outcomes), setup.alternative.name
     stored = [o for o in outcomes if o.record_id]
     stored_bytes = sum(o.payload.size for o in stored)
@@ -626,6 +656,8 @@ def upload_lines(
         row(f"/healthz p50 ({len(probed.latencies)} probes)", probed.ms(0.5), None, "ms", "lower"),
         row("/healthz p99 (target < 50)", probed.ms(0.99), None, "ms", "lower"),
         row("/healthz max", probed.ms(1.0), None, "ms", "lower"),
+        row("client CPU", cpu[0], alternative.cpu_seconds, "s", "lower"),
+        row("service CPU", cpu[1], None, "s", "lower"),
         row("service RSS before", watched.rss_before / MiB, None, "MiB"),
         row("service RSS peak", watched.rss_peak / MiB, None, "MiB", "lower"),
     ]  # fmt: skip
@@ -648,7 +680,8 @@ def slow_lines(
         row("worst (target < 1)", max(loaded), max(idle), "s", "lower"),
         row("503 answers before stored", sum(o.busy for o in slow.loaded),
             sum(o.busy for o in slow.idle), "answers", "lower"),
-        row("slow connections open, fewest", min(slow.open_when_measured), None, "conns"),
+        row("slow connections open when measured, fewest", min(slow.open_when_measured), None,
+            "conns"),
         row("slow connections opened", slow.stats.connections, None, "conns"),
         row("/healthz p99", probed.ms(0.99), None, "ms", "lower"),
         row("service RSS peak", watched.rss_peak / MiB, None, "MiB", "lower"),
@@ -679,6 +712,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--normal-mb", type=float, default=1, help="size of the normal upload, MB")
     add("--normal-uploads", type=int, default=3, help="normal uploads, idle and with slow clients")
     add("--normal-timeout", type=float, default=30, help="seconds a normal upload may take")
+    add("--phases", default="uploads,slow", help="uploads (at once), slow (clients), or both")
+    add(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the service, e.g. S3FILES_MAX_TRANSFERS=300 (repeatable)",
+    )
     add("--seed", type=int, default=11)
     add("--max-load", type=float, default=3, help="wait for a 1-minute load below this (0: no)")
     args = parser.parse_args(argv)
@@ -687,6 +728,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--setups: postgres, sqlite or both")
     if not 1 <= args.min_kib <= args.max_kib or min(args.owners, args.slow_owners) < 1:
         parser.error("need 1 <= --min-kib <= --max-kib, and at least one owner")
+    args.phases = {phase.strip() for phase in args.phases.split(",") if phase.strip()}
+    if not args.phases or not args.phases <= {"uploads", "slow"}:
+        parser.error("--phases: uploads, slow or both")
+    if any("=" not in item for item in args.service_env):
+        parser.error("--service-env takes NAME=VALUE")
+    args.service_env = dict(item.split("=", 1) for item in args.service_env)
     args.server, args.bucket = None, None
     return args
 
@@ -731,6 +778,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path) ->
     print(
         f"uploads spread over {args.owners} owners; slow clients use {args.slow_owners} owner(s)."
     )
+    if args.service_env:
+        print(f"service settings: {' '.join(f'{k}={v}' for k, v in args.service_env.items())}")
     if args.server is not None:
         print(f"machine: {machine_note(args.server)}")
     print(s3files_note())

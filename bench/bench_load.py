@@ -768,7 +768,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path) ->
         tables.append((setup.label, lines))
         problems += found
     for setup, (label, lines) in zip(setups, tables, strict=True):
-        print(f"\n{label}: s3files serve against {setup.alternative.name}")
+        against = f" against {setup.alternative.name}" if "uploads" in args.phases else ""
+        print(f"\n{label}: s3files serve{against}")
         print_lines(lines)
     print()
     print("ratio = s3files / alternative; the alternative stores the same files at the same")

@@ -6,8 +6,9 @@ one run: many uploads at once, then slow clients beside a normal upload.
 
 * Concurrent uploads: N uploads started at once (500 on PostgreSQL + RGW, 200 on SQLite +
   local disk), random sizes of 64 KiB-4 MiB, streamed as the raw body of ``POST
-  /api/v1/files/stream`` by one ``httpx.AsyncClient`` with a connection per upload, the
-  uploads spread over ``--owners`` API keys. A 201 is stored; a 503 must carry
+  /api/v1/files/stream`` by a small asyncio client, a fresh connection per attempt (httpx's
+  pool cost more CPU than the service at this concurrency), the uploads spread over
+  ``--owners`` API keys. A 201 is stored; a 503 must carry
   ``Retry-After`` and is retried after it (times 1-1.5, so the retries do not come back as
   one wave) up to ``--max-attempts``; anything else (a 500, a 503 without Retry-After, a
   reset, a timeout) is an error. Every stored file is then downloaded through the service
@@ -34,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import random
 import re
@@ -146,53 +148,97 @@ class Outcome:
     seconds: float = 0.0  # from the start of the phase until stored, or given up
 
 
-def retry_after(response: httpx.Response) -> int | None:
+def retry_after(response: httpx.Response | Answer) -> int | None:
     """The seconds a 503 asks to wait, None if it does not say."""
     value = response.headers.get("retry-after", "")
     return int(value) if value.isdigit() else None
 
 
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+
+async def read_answer(reader: asyncio.StreamReader) -> Answer:
+    status_line = await reader.readline()
+    parts = status_line.split(b" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP answer: {status_line[:80]!r}")
+    headers: dict[str, str] = {}
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = headers.get("content-length", "")
+    body = await reader.readexactly(int(length)) if length.isdigit() else await reader.read()
+    return Answer(int(parts[1]), headers, body)
+
+
+async def raw_post(port: int, target: str, headers: str, parts: Iterator[bytes]) -> Answer:
+    """One HTTP/1.1 POST on a fresh connection (``Connection: close``), the body sent chunk
+    by chunk while the answer is read: an answer that comes early (a 503 before the body)
+    stops the sending. A cheap client: httpx's pool spent more CPU than the service with
+    500 uploads in flight."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    answer = asyncio.create_task(read_answer(reader))
+    try:
+        writer.write(
+            f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"{headers}\r\n".encode()
+        )
+        with contextlib.suppress(ConnectionError):
+            for part in parts:
+                if answer.done():
+                    break
+                writer.write(part)
+                await writer.drain()
+        return await answer
+    finally:
+        answer.cancel()
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
 async def upload_one(
-    client: httpx.AsyncClient, outcome: Outcome, max_attempts: int, started: float
+    port: int, outcome: Outcome, max_attempts: int, started: float, timeout: float
 ) -> None:
     """POST the payload as the raw body; retry 503s after their Retry-After."""
     try:
-        await _upload(client, outcome, max_attempts)
+        await _upload(port, outcome, max_attempts, timeout)
     finally:
         outcome.seconds = time.perf_counter() - started
 
 
-async def _upload(client: httpx.AsyncClient, outcome: Outcome, max_attempts: int) -> None:
+async def _upload(port: int, outcome: Outcome, max_attempts: int, timeout: float) -> None:
     payload = outcome.payload
-    headers = {
-        "Authorization": f"Bearer {outcome.key}",
-        "Content-Type": "application/octet-stream",
-        "Content-Length": str(payload.size),
-    }
+    target = f"/api/v1/files/stream?filename={payload.filename}"
+    headers = (
+        f"Authorization: Bearer {outcome.key}\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {payload.size}\r\n"
+    )
     while outcome.attempts < max_attempts:
         outcome.attempts += 1
         try:
-            response = await client.post(
-                "/api/v1/files/stream",
-                params={"filename": payload.filename},
-                content=payload.aparts(),
-                headers=headers,
-            )
-        except httpx.HTTPError as error:
+            async with asyncio.timeout(timeout):
+                response = await raw_post(port, target, headers, payload.parts())
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as error:
             outcome.error = f"{type(error).__name__}: {error}"[:300]
             return
-        if response.status_code == 503:
+        text = response.body[:200].decode(errors="replace")
+        if response.status == 503:
             wait = retry_after(response)
             if wait is None:
-                outcome.error = f"503 without Retry-After: {response.text[:200]}"
+                outcome.error = f"503 without Retry-After: {text}"
                 return
             outcome.busy += 1
             await asyncio.sleep(wait * random.uniform(1.0, 1.5))
             continue
-        if response.status_code != 201:
-            outcome.error = f"{response.status_code} {response.text[:200]}"
+        if response.status != 201:
+            outcome.error = f"{response.status} {text}"
             return
-        record = response.json()
+        record = json.loads(response.body)
         if record.get("sha256") != payload.sha256 or record.get("file_size") != payload.size:
             outcome.error = f"201 but the record says {record.get('file_size')} bytes, other hash"
             return
@@ -202,22 +248,18 @@ async def _upload(client: httpx.AsyncClient, outcome: Outcome, max_attempts: int
 
 
 async def upload_all(
-    url: str, outcomes: Sequence[Outcome], max_attempts: int, deadline: float
+    port: int, outcomes: Sequence[Outcome], max_attempts: int, deadline: float
 ) -> None:
     """All uploads at once, each on its own connection; cut off after ``deadline`` s."""
-    room = len(outcomes) + 8
-    limits = httpx.Limits(max_connections=room, max_keepalive_connections=room)
-    timeout = httpx.Timeout(connect=60, read=300, write=300, pool=60)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
-        started = time.perf_counter()
-        tasks = [
-            asyncio.create_task(upload_one(client, outcome, max_attempts, started))
-            for outcome in outcomes
-        ]
-        _, pending = await asyncio.wait(tasks, timeout=deadline)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    started = time.perf_counter()
+    tasks = [
+        asyncio.create_task(upload_one(port, outcome, max_attempts, started, 300))
+        for outcome in outcomes
+    ]
+    _, pending = await asyncio.wait(tasks, timeout=deadline)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     for outcome, task in zip(outcomes, tasks, strict=True):
         if task.cancelled():
             outcome.error = outcome.error or f"not finished within {deadline:.0f} s"
@@ -497,17 +539,16 @@ class SlowRun:
 
 
 async def slow_phase(
-    url: str, port: int, key: str, slow_keys: Sequence[str], args: argparse.Namespace
+    port: int, key: str, slow_keys: Sequence[str], args: argparse.Namespace
 ) -> SlowRun:
     """Normal uploads on the idle service, then the same with the slow clients connected."""
     size = int(args.normal_mb * MB)
     normal = make_payloads(2 * args.normal_uploads, size, size, args.seed + 1, "normal")
-    timeout = httpx.Timeout(args.normal_timeout, connect=10)
 
     async def timed(payload: Payload) -> Outcome:
         outcome = Outcome(payload, key)
-        async with httpx.AsyncClient(base_url=url, timeout=timeout) as client:
-            await upload_one(client, outcome, args.max_attempts, time.perf_counter())
+        started = time.perf_counter()
+        await upload_one(port, outcome, args.max_attempts, started, args.normal_timeout)
         return outcome
 
     await timed(normal[0])  # warm-up, not counted: the service's first upload sets things up
@@ -564,7 +605,7 @@ def run_setup(
         print(f"  slow clients: {args.slow_clients} at 1 byte/s, for {args.slow_seconds:.0f} s")
         with health_probe(port) as probed, watch(service.pid) as watched:
             keys = list(owners.values())
-            slow = asyncio.run(slow_phase(service.url, port, keys[0], slow_keys, args))
+            slow = asyncio.run(slow_phase(port, keys[0], slow_keys, args))
         service.check_alive()
         print(f"  slow answers: {dict(slow.stats.answers)}", flush=True)
         lines += slow_lines(args, slow, probed, watched)
@@ -597,7 +638,7 @@ def concurrent_uploads(
     port = int(service.url.rpartition(":")[2])
     client_cpu = cpu_seconds()
     with health_probe(port) as probed, watch(service.pid) as watched:
-        asyncio.run(upload_all(service.url, outcomes, args.max_attempts, args.deadline))
+        asyncio.run(upload_all(port, outcomes, args.max_attempts, args.deadline))
     client_cpu = cpu_seconds() - client_cpu
     service.check_alive()
     stored = [o for o in outcomes if o.record_id]

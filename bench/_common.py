@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ __all__ = [
     "print_table",
     "reclaim_deleted",
     "render_table",
+    "reporting_failures",
     "run_isolated",
     "s3_server",
     "s3files_note",
@@ -361,3 +363,17 @@ def wait_for_quiet(max_load: float, timeout: float = 600.0) -> tuple[float, floa
     if load[0] >= max_load:
         print(f"still busy after {timeout:.0f} s (load {load[0]:.2f}): running anyway", flush=True)
     return load
+
+
+def reporting_failures(work: Callable[[], _T], expected: type[Exception]) -> _T | None:
+    """Run ``work``; if it raises, print ``FAILED`` and why (``expected`` is the script's own
+    "something did not work" error, printed as its message; anything else with its
+    traceback) and return None."""
+    try:
+        return work()
+    except expected as failure:
+        print(f"\nFAILED: {failure}", file=sys.stderr)
+    except Exception:
+        traceback.print_exc()
+        print("\nFAILED: the benchmark raised an exception", file=sys.stderr)
+    return None

@@ -44,7 +44,6 @@ import statistics
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -65,6 +64,7 @@ from _common import (
     load_note,
     machine_note,
     reclaim_deleted,
+    reporting_failures,
     s3_server,
     s3files_note,
     wait_for_quiet,
@@ -832,16 +832,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     load_before = wait_for_quiet(args.max_load)
     started = time.monotonic()
-    try:
+
+    def work() -> list[str]:
         with contextlib.ExitStack() as stack:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="s3files-load-")))
-            problems = run(args, stack, workdir)
-    except BenchmarkFailure as failure:
-        print(f"\nFAILED: {failure}", file=sys.stderr)
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print("\nFAILED: the benchmark raised an exception", file=sys.stderr)
+            return run(args, stack, workdir)
+
+    problems = reporting_failures(work, BenchmarkFailure)
+    if problems is None:
         return 1
     print(load_note(load_before))
     print(f"load average after the run: {'/'.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -43,7 +43,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ from _common import (
     make_payload,
     reclaim_deleted,
     render_table,
+    reporting_failures,
     s3_server,
     s3files_note,
 )
@@ -1087,19 +1087,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     load_before = os.getloadavg()
-    try:
+
+    def work() -> tuple[list[Line], list[str]]:
         with contextlib.ExitStack() as stack:
             workdir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="s3files-bench-svc-"))
             )
-            lines, notes = run(args, stack, workdir)
-    except BenchmarkFailure as failure:
-        print(f"\nFAILED: {failure}", file=sys.stderr)
+            return run(args, stack, workdir)
+
+    measured = reporting_failures(work, BenchmarkFailure)
+    if measured is None:
         return 1
-    except Exception:
-        traceback.print_exc()
-        print("\nFAILED: the benchmark raised an exception", file=sys.stderr)
-        return 1
+    lines, notes = measured
     print()
     print_lines(lines)
     print()

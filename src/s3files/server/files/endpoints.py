@@ -18,6 +18,7 @@ from s3files.server.files.download import stream_object
 from s3files.server.files.multipart import StreamingForm
 from s3files.server.files.schemas import CopyRequest, FileList, FileOut, FilePatch, PresignedOut
 from s3files.server.files.service import FileService
+from s3files.server.limits import read_ahead
 
 __all__ = ["router"]
 
@@ -62,7 +63,8 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
     """Stream the ``file`` part into the store while validating it (size counted on the
     bytes, extension, MIME type sniffed from the content); ``folder``, ``description``,
     ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file."""
-    form = StreamingForm(request.headers.get("content-type"), request.stream())
+    body = await read_ahead(request.stream(), state.limits.admission_bytes)
+    form = StreamingForm(request.headers.get("content-type"), body)
     async with state.transfers.slot(principal.owner):
         await form.start()
         record = await FileService(state, principal).upload(
@@ -112,9 +114,10 @@ async def upload_stream(
         "is_public": "true" if is_public else "false",
         "metadata": metadata,
     }
+    body = await read_ahead(request.stream(), state.limits.admission_bytes)
     async with state.transfers.slot(principal.owner):
         record = await FileService(state, principal).upload(
-            request.stream(),
+            body,
             filename=filename,
             claimed_type=request.headers.get("content-type"),
             fields=lambda: fields,

@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 source scripts/_bootstrap.sh
 # libatomic1: the Node.js in the playwright wheel (the browser tests' driver) links libatomic.so.1,
 # which Debian's chromium does not pull in.
-bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql chromium libatomic1" "dev"
+bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql chromium libatomic1 haproxy" "dev"
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from s3files.server.db.locks import lock_key
+
 __all__ = ["HEAD_REVISION", "MIGRATION_LOCK_KEY", "alembic_config", "current_revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,9 +43,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return None
 
 
-#: The PostgreSQL advisory lock taken around the upgrade (any constant the application
-#: does not use for something else: "s3files" in ASCII, cut to a bigint).
-MIGRATION_LOCK_KEY = 0x7333_6669_6C65_73
+#: The PostgreSQL advisory lock taken (for one transaction) around the upgrade.
+MIGRATION_LOCK_KEY = lock_key("migrations")
 
 
 async def _lock_database(connection: AsyncConnection) -> None:

@@ -19,7 +19,7 @@ import pytest
 from s3files import FileStore, Settings
 from s3files.server.db.migrate import HEAD_REVISION
 from tests import samples
-from tests.harness.haproxy import ReplicatedService
+from tests.harness.haproxy import ReplicatedService, haproxy_config
 from tests.server._replicas import cli, cluster_settings, db_rows, new_key, replica_env
 
 
@@ -253,3 +253,9 @@ def test_cleanup_fix_on_two_replicas_at_once_loses_nothing(three_s3: Cluster) ->
     assert again.returncode == 0, err
     findings = {name: value for name, value in json.loads(out).items() if name != "fixed" and value}
     assert findings == {}, "a second look finds nothing left to do"
+
+
+def test_the_readme_shows_the_haproxy_configuration_the_tests_run() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    shown = readme.split("```haproxy\n", 1)[1].split("```", 1)[0]
+    assert shown == haproxy_config(8000, 8404, [("r1", 8001), ("r2", 8002), ("r3", 8003)])

@@ -9,7 +9,13 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from s3files import ConfigurationError, FileUploadRequest, S3Service, Settings
+from s3files import (
+    ConfigurationError,
+    FileUploadRequest,
+    S3Service,
+    Settings,
+    UnsupportedFileTypeError,
+)
 from tests import samples
 from tests.harness.ceph import S3Server
 
@@ -63,10 +69,11 @@ def test_with_s3files_settings(s3_server: S3Server, session_bucket: str) -> None
         FileUploadRequest(filename="p.PNG", content_type="image/png", content=samples.png())
     )
     assert re.fullmatch(rf"uploads/{UUID4}\.png", stored.key)
-    with pytest.raises(Exception, match="not allowed"):
+    with pytest.raises(UnsupportedFileTypeError, match="not allowed") as caught:
         service.upload(
             FileUploadRequest(filename="x.jpg", content_type="image/jpeg", content=samples.jpeg())
         )
+    assert caught.value.reason == "extension_not_allowed"
 
 
 def test_aws_url_format_without_network() -> None:

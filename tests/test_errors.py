@@ -82,4 +82,5 @@ def test_error_messages_carry_location(s3_store: S3Store) -> None:
     with pytest.raises(ObjectNotFoundError) as caught:
         s3_store.head("x/y.txt")
     assert str(caught.value) == f"no such object [{s3_store.bucket}/x/y.txt]"
-    assert caught.value.code == "not_found"
+    assert (caught.value.bucket, caught.value.key) == (s3_store.bucket, "x/y.txt")
+    assert isinstance(caught.value, FileNotFoundError)  # catchable as the built-in error

@@ -76,6 +76,30 @@ def test_examples() -> None:
             sanitize_filename(hopeless)
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("con.txt", "_con.txt"),
+        ("con .txt", "_con.txt"),  # trimmed to con.txt: the check must see the trimmed name
+        ("CON  ..txt", "_CON.txt"),
+        ("nul .", "_nul"),
+        ("lpt1 .log", "_lpt1.log"),
+        ("aux.tar.gz", "_aux.tar.gz"),
+        ("com\u00b9.txt", "_com1.txt"),  # NFKC turns the superscript into a digit
+        ("console.txt", "console.txt"),
+        ("icon .txt", "icon.txt"),
+    ],
+)
+def test_windows_device_names_are_prefixed_after_trimming(name: str, expected: str) -> None:
+    assert sanitize_filename(name) == expected
+
+
+def test_windows_device_names_in_long_names_and_folders() -> None:
+    long = sanitize_filename("con." + "x" * 300 + ".txt")
+    assert long.startswith("_con.") and long.endswith(".txt") and len(long) == 200
+    assert sanitize_folder("con /nul .x/a/ aux ") == "_con/_nul .x/a/_aux"
+
+
 def test_brief_004_naming_examples() -> None:
     uuid_policy = NamingPolicy()
     assert build_key("document.pdf", policy=uuid_policy, now=NOW, uuid_value=ID) == (

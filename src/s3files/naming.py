@@ -68,10 +68,15 @@ def _clean_segment(text: str) -> str:
         else:
             kept.append("_")
     cleaned = " ".join("".join(kept).split())
-    cleaned = cleaned.strip(" .")
-    if cleaned.split(".")[0].lower() in _WINDOWS_RESERVED:
-        cleaned = f"_{cleaned}"
-    return cleaned
+    return cleaned.strip(" .")
+
+
+def _names_a_device(segment: str) -> bool:
+    """True for names that Windows maps to a device: ``con``, ``CON.txt``, ``con .tar.gz``.
+
+    Windows ignores spaces before the first dot, so the check runs on the final, trimmed
+    segment (a check before trimming let ``con .txt`` become ``con.txt``)."""
+    return segment.split(".", 1)[0].rstrip(" ").lower() in _WINDOWS_RESERVED
 
 
 def _truncate_utf8(text: str, max_bytes: int) -> str:
@@ -114,8 +119,11 @@ def sanitize_filename(filename: str, *, max_bytes: int = MAX_FILENAME_BYTES) -> 
     ext = file_extension(cleaned)
     suffix = cleaned[-len(ext) - 1 :] if ext else ""
     stem = cleaned[: len(cleaned) - len(suffix)] if suffix else cleaned
-    stem = _truncate_utf8(stem, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
-    return f"{stem or '_'}{suffix}"
+    budget = max_bytes - len(suffix.encode("utf-8"))
+    stem = _truncate_utf8(stem, budget).rstrip(" .") or "_"
+    if _names_a_device(f"{stem}{suffix}"):
+        stem = "_" + _truncate_utf8(stem, budget - 1).rstrip(" .")
+    return f"{stem}{suffix}"
 
 
 def sanitize_folder(folder: str | None) -> str:
@@ -135,9 +143,9 @@ def sanitize_folder(folder: str | None) -> str:
             raise InvalidKeyError(
                 f"folder {folder[:80]!r} contains a '{stripped}' segment", reason="invalid_folder"
             )
-        cleaned = _clean_segment(raw)
+        cleaned = _truncate_utf8(_clean_segment(raw), MAX_FILENAME_BYTES).rstrip(" .")
         if cleaned:
-            segments.append(_truncate_utf8(cleaned, MAX_FILENAME_BYTES))
+            segments.append(f"_{cleaned}" if _names_a_device(cleaned) else cleaned)
     if len(segments) > MAX_FOLDER_DEPTH:
         raise InvalidKeyError(
             f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels", reason="invalid_folder"

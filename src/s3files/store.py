@@ -1,8 +1,11 @@
 """FileStore and AsyncFileStore: validated, streaming file management over any store.
 
-The twins have the same method names. ``FileStore`` does the work; ``AsyncFileStore``
-runs each blocking step on a worker thread (``anyio.to_thread``), so the event loop is never
-blocked, and pulls async sources chunk by chunk from the loop: one implementation, two faces.
+The twins have the same methods with the same typed parameters (a test compares them).
+``FileStore`` does the work; ``AsyncFileStore`` runs each blocking step on a worker thread
+(``anyio.to_thread``), so the event loop is never blocked, and pulls async sources chunk by
+chunk from the loop: one implementation, two faces. Presigning runs on a thread too unless
+the store signs without I/O (``presign_is_local``: given credentials, the local store);
+credentials that refresh (an IAM role, credential_process) may need the network.
 
     >>> files = FileStore.from_url("file:///tmp/s3files-demo")
     >>> stored = files.upload(b"hello", filename="hello.txt")
@@ -25,17 +28,17 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ParamSpec, Self, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 
-from s3files._config import Settings, StorageLocation, load_settings
 from s3files._errors import InvalidInputError, ObjectNotFoundError
 from s3files._models import (
     STORAGE_CLASSES,
@@ -50,6 +53,7 @@ from s3files._models import (
     UploadPart,
     encode_metadata,
 )
+from s3files._receiving import receive_object, receive_part, stale_temporary_files
 from s3files.direct import DirectUploads, VerifiedObject
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
 from s3files.signing import LocalURLSigner
@@ -57,6 +61,9 @@ from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
 from s3files.stores.local import LocalStore
 from s3files.stores.s3 import S3Store
 from s3files.validation import UploadPolicy, UploadValidator
+
+if TYPE_CHECKING:  # settings (pydantic-settings, ~0.2 s) load only when a store is configured
+    from s3files._config import Settings, StorageLocation
 
 __all__ = ["AsyncFileStore", "FileStore", "UploadSource", "content_disposition", "open_store"]
 
@@ -145,6 +152,8 @@ class FileStore(DirectUploads):
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Self:
         """A FileStore configured entirely from ``Settings`` (environment and ``.env``)."""
+        from s3files._config import load_settings
+
         settings = settings or load_settings()
         encryption: Encryption | None = None
         if settings.s3_kms_key_id:
@@ -165,6 +174,8 @@ class FileStore(DirectUploads):
     def from_url(cls, url: str, **options: Any) -> Self:
         """``FileStore.from_url("s3://bucket/prefix")`` or ``("file:///srv/files")``;
         other settings come from the environment, ``options`` override them."""
+        from s3files._config import load_settings
+
         return cls.from_settings(load_settings(storage_url=url, **options))
 
     def __repr__(self) -> str:
@@ -461,9 +472,52 @@ class FileStore(DirectUploads):
     def public_url(self, key: str) -> str:
         return self.store.public_url(validate_key(key))
 
+    # What the store's server does (for the local store, which the service serves) ------
+
+    def receive_upload(
+        self,
+        key: str,
+        data: UploadSource,
+        *,
+        content_type: str,
+        max_size: int | None = None,
+        allow_empty: bool = True,
+    ) -> str | None:
+        """Store the bytes of a presigned PUT or POST under ``key`` as they come: no upload
+        policy (the object is checked by ``verify_object`` afterwards), at most
+        ``max_size`` bytes; nothing is left behind on error. Returns the ETag."""
+        return receive_object(
+            self.store,
+            validate_key(key),
+            _iter_source(data, self.chunk_size),
+            content_type=content_type,
+            max_size=max_size,
+            allow_empty=allow_empty,
+        )
+
+    def receive_part(
+        self, key: str, upload_id: str, number: int, data: UploadSource, *, max_size: int
+    ) -> str:
+        """Store one part of a multipart upload sent to a presigned part URL of the local
+        store; returns its ETag. ``StoreError`` on S3, which receives its parts itself."""
+        return receive_part(
+            self.store,
+            validate_key(key),
+            upload_id,
+            number,
+            _iter_source(data, self.chunk_size),
+            max_size=max_size,
+        )
+
+    def stale_temporary_files(self, *, older_than: datetime, remove: bool = False) -> int:
+        """Writes that a killed process left in the local store before ``older_than``
+        (deleted with ``remove``); always 0 on S3."""
+        return stale_temporary_files(self.store, older_than=older_than, remove=remove)
+
 
 class AsyncFileStore:
-    """The async twin of ``FileStore``: same methods, awaited; never blocks the event loop."""
+    """The async twin of ``FileStore``: the same methods with the same parameters, awaited;
+    nothing that can reach the network (or the disk) runs on the event loop."""
 
     def __init__(self, files: FileStore, *, limiter: anyio.CapacityLimiter | None = None) -> None:
         self.sync = files
@@ -471,11 +525,16 @@ class AsyncFileStore:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Self:
+        """An AsyncFileStore configured entirely from ``Settings`` (environment and ``.env``)."""
         return cls(FileStore.from_settings(settings))
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
+        """``AsyncFileStore.from_url("s3://bucket/prefix")`` or ``("file:///srv/files")``."""
         return cls(FileStore.from_url(url, **options))
+
+    def __repr__(self) -> str:
+        return f"AsyncFileStore({self.store!r})"
 
     @property
     def store(self) -> Store:
@@ -492,7 +551,14 @@ class AsyncFileStore:
         return self.sync.naming
 
     async def _run(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a blocking call on a worker thread (bounded by the limiter, if any)."""
         return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
+
+    @property
+    def _presign_is_local(self) -> bool:
+        """True when the store signs without I/O (see ``presign_is_local`` on the stores);
+        otherwise signing may fetch fresh credentials (an IAM role, credential_process)."""
+        return getattr(self.store, "presign_is_local", False) is True
 
     async def __aenter__(self) -> Self:
         return self
@@ -508,25 +574,49 @@ class AsyncFileStore:
     async def aclose(self) -> None:
         await self._run(self.sync.close)
 
-    async def upload(self, data: UploadSource | AsyncIterable[bytes], **options: Any) -> StoredFile:
-        """``FileStore.upload``; ``data`` may also be an async iterator of bytes."""
-        if isinstance(data, AsyncIterable):
-            source: UploadSource = _from_async(data)
-        else:
-            source = data
-        return await self._run(self.sync.upload, source, **options)
+    # Upload ------------------------------------------------------------------------
+
+    async def upload(
+        self,
+        data: UploadSource | AsyncIterable[bytes],
+        *,
+        filename: str | None = None,
+        folder: str | None = None,
+        key: str | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        encryption: Encryption | None = None,
+        kms_key_id: str | None = None,
+        storage_class: str | None = None,
+        content_disposition: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """``FileStore.upload``; ``data`` may also be an async iterator of bytes, pulled
+        chunk by chunk from the event loop."""
+        return await self._run(
+            self.sync.upload,
+            _bridge(data),
+            filename=filename,
+            folder=folder,
+            key=key,
+            content_type=content_type,
+            metadata=metadata,
+            tags=tags,
+            encryption=encryption,
+            kms_key_id=kms_key_id,
+            storage_class=storage_class,
+            content_disposition=content_disposition,
+            expected_sha256=expected_sha256,
+        )
+
+    # Read ---------------------------------------------------------------------------
 
     async def head(self, key: str) -> ObjectInfo:
         return await self._run(self.sync.head, key)
 
     async def exists(self, key: str) -> bool:
         return await self._run(self.sync.exists, key)
-
-    async def download(self, key: str, *, offset: int = 0, length: int | None = None) -> bytes:
-        return await self._run(self.sync.download, key, offset=offset, length=length)
-
-    async def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
-        return await self._run(self.sync.download_file, key, path)
 
     async def iter_bytes(
         self,
@@ -536,7 +626,8 @@ class AsyncFileStore:
         length: int | None = None,
         chunk_size: int | None = None,
     ) -> AsyncGenerator[bytes, None]:
-        """Stream an object; each chunk is read on a worker thread."""
+        """Stream an object; each chunk is read on a worker thread (``aclose`` it when
+        stopping early, so the store's stream is closed at once)."""
         iterator = await self._run(
             self.sync.iter_bytes, key, offset=offset, length=length, chunk_size=chunk_size
         )
@@ -556,6 +647,12 @@ class AsyncFileStore:
             if close is not None:
                 await self._run(close)
 
+    async def download(self, key: str, *, offset: int = 0, length: int | None = None) -> bytes:
+        return await self._run(self.sync.download, key, offset=offset, length=length)
+
+    async def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
+        return await self._run(self.sync.download_file, key, path)
+
     async def get_tags(self, key: str) -> dict[str, str]:
         return await self._run(self.sync.get_tags, key)
 
@@ -566,43 +663,146 @@ class AsyncFileStore:
 
     async def iter_objects(
         self, prefix: str = "", *, page_size: int = 1000
-    ) -> AsyncIterator[ObjectInfo]:
+    ) -> AsyncGenerator[ObjectInfo, None]:
         async for info in self._drain(self.sync.iter_objects(prefix, page_size=page_size)):
             yield info
 
     async def search(self, prefix: str, *, limit: int = 100) -> builtins.list[ObjectInfo]:
         return await self._run(self.sync.search, prefix, limit=limit)
 
-    async def copy(self, source_key: str, **options: Any) -> ObjectInfo:
-        return await self._run(self.sync.copy, source_key, **options)
+    # Change -------------------------------------------------------------------------
+
+    async def copy(
+        self,
+        source_key: str,
+        *,
+        dest_key: str | None = None,
+        folder: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ObjectInfo:
+        return await self._run(
+            self.sync.copy, source_key, dest_key=dest_key, folder=folder, metadata=metadata
+        )
 
     async def delete(self, key: str) -> None:
         await self._run(self.sync.delete, key)
 
-    async def presign_download(self, key: str, **options: Any) -> PresignedURL:
-        return self.sync.presign_download(key, **options)  # pure computation, no I/O
+    # URLs ---------------------------------------------------------------------------
 
-    async def presign_upload(self, key: str, **options: Any) -> PresignedURL:
-        return self.sync.presign_upload(key, **options)
+    async def presign_download(
+        self,
+        key: str,
+        *,
+        expires_in: int | None = None,
+        force_download: bool = False,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> PresignedURL:
+        sign = partial(
+            self.sync.presign_download,
+            key,
+            expires_in=expires_in,
+            force_download=force_download,
+            filename=filename,
+            content_type=content_type,
+        )
+        return sign() if self._presign_is_local else await self._run(sign)
+
+    async def presign_upload(
+        self, key: str, *, content_type: str, expires_in: int | None = None
+    ) -> PresignedURL:
+        sign = partial(
+            self.sync.presign_upload, key, content_type=content_type, expires_in=expires_in
+        )
+        return sign() if self._presign_is_local else await self._run(sign)
 
     def public_url(self, key: str) -> str:
         return self.sync.public_url(key)
+
+    # What the store's server does (for the local store, which the service serves) ------
+
+    async def receive_upload(
+        self,
+        key: str,
+        data: UploadSource | AsyncIterable[bytes],
+        *,
+        content_type: str,
+        max_size: int | None = None,
+        allow_empty: bool = True,
+    ) -> str | None:
+        """``FileStore.receive_upload``; ``data`` may be a request's async body stream."""
+        return await self._run(
+            self.sync.receive_upload,
+            key,
+            _bridge(data),
+            content_type=content_type,
+            max_size=max_size,
+            allow_empty=allow_empty,
+        )
+
+    async def receive_part(
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: UploadSource | AsyncIterable[bytes],
+        *,
+        max_size: int,
+    ) -> str:
+        """``FileStore.receive_part``; ``data`` may be a request's async body stream."""
+        return await self._run(
+            self.sync.receive_part, key, upload_id, number, _bridge(data), max_size=max_size
+        )
+
+    async def stale_temporary_files(self, *, older_than: datetime, remove: bool = False) -> int:
+        return await self._run(
+            self.sync.stale_temporary_files, older_than=older_than, remove=remove
+        )
 
     # Direct uploads (see s3files.direct) --------------------------------------------
 
     def limit_for(self, requested: int | None) -> int:
         return self.sync.limit_for(requested)
 
-    async def presign_post(self, key: str, **options: Any) -> PresignedPost:
-        return await self._run(self.sync.presign_post, key, **options)
+    async def presign_post(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_size: int,
+        expires_in: int | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> PresignedPost:
+        return await self._run(
+            self.sync.presign_post,
+            key,
+            content_type=content_type,
+            max_size=max_size,
+            expires_in=expires_in,
+            fields=fields,
+        )
 
-    async def start_multipart(self, key: str, **options: Any) -> str:
-        return await self._run(self.sync.start_multipart, key, **options)
+    async def start_multipart(
+        self, key: str, *, content_type: str, content_disposition: str | None = None
+    ) -> str:
+        return await self._run(
+            self.sync.start_multipart,
+            key,
+            content_type=content_type,
+            content_disposition=content_disposition,
+        )
 
     async def presign_parts(
-        self, key: str, upload_id: str, numbers: Iterable[int], **options: Any
+        self,
+        key: str,
+        upload_id: str,
+        numbers: Iterable[int],
+        *,
+        expires_in: int | None = None,
     ) -> dict[int, PresignedURL]:
-        return await self._run(self.sync.presign_parts, key, upload_id, list(numbers), **options)
+        return await self._run(
+            self.sync.presign_parts, key, upload_id, list(numbers), expires_in=expires_in
+        )
 
     async def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadPart]:
         return await self._run(self.sync.list_parts, key, upload_id)
@@ -618,16 +818,28 @@ class AsyncFileStore:
     async def list_multipart_uploads(self, prefix: str = "") -> builtins.list[MultipartUploadInfo]:
         return await self._run(self.sync.list_multipart_uploads, prefix)
 
-    async def verify_object(self, key: str, **options: Any) -> VerifiedObject:
-        return await self._run(self.sync.verify_object, key, **options)
-
-    async def run_sync(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        """Run another blocking call of the store on a worker thread; async iterables among
-        ``args`` are pulled chunk by chunk from the event loop."""
-        bridged = [_from_async(a) if isinstance(a, AsyncIterable) else a for a in args]
-        return await anyio.to_thread.run_sync(
-            partial(func, *bridged, **kwargs), limiter=self._limiter
+    async def verify_object(
+        self,
+        key: str,
+        *,
+        filename: str,
+        claimed_type: str | None,
+        max_size: int,
+        expected_sha256: str | None = None,
+    ) -> VerifiedObject:
+        return await self._run(
+            self.sync.verify_object,
+            key,
+            filename=filename,
+            claimed_type=claimed_type,
+            max_size=max_size,
+            expected_sha256=expected_sha256,
         )
+
+
+def _bridge(data: UploadSource | AsyncIterable[bytes]) -> UploadSource:
+    """An upload source a worker thread can read: async iterables are pulled via the loop."""
+    return _from_async(data) if isinstance(data, AsyncIterable) else data
 
 
 def _from_async(source: AsyncIterable[bytes]) -> Iterator[bytes]:

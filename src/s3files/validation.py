@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,7 @@ from s3files.naming import file_extension
 __all__ = [
     "DEFAULT_ALLOWED_EXTENSIONS",
     "DEFAULT_ALLOWED_MIME_TYPES",
+    "SIGNATURE_FORMATS",
     "SNIFF_BYTES",
     "UploadPolicy",
     "UploadValidator",
@@ -97,13 +97,107 @@ _CONTAINER_REFINEMENTS: dict[str, frozenset[str]] = {
     ),
     "text/plain": frozenset({"application/json"}),
 }
+# Types that Python's built-in table lacks (it reads the rest from /etc/mime.types, which a
+# minimal system may not have): the answer must not depend on the machine.
 _EXTRA_TYPES = {
     "md": "text/markdown",
     "csv": "text/csv",
     "webp": "image/webp",
     "json": "application/json",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+    "7z": "application/x-7z-compressed",
+    "rar": "application/vnd.rar",
+    "gz": "application/gzip",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "mkv": "video/x-matroska",
+    "woff": "font/woff",
+    "woff2": "font/woff2",
 }
 _MEDIA_FAMILIES = ("image/", "audio/", "video/")
+
+# Binary formats whose files begin with a signature (a magic number) that libmagic reads
+# from the first bytes. A file *named* as one of these must carry it: plain text named
+# invoice.pdf is a mismatch like HTML named .png, not an inert text file. (A *claimed*
+# type is not held to this: browsers on Windows claim application/vnd.ms-excel for .csv.)
+SIGNATURE_FORMATS = frozenset(
+    {
+        # images
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+        "image/vnd.adobe.photoshop",
+        # documents: PDF, OOXML and OpenDocument (zip), old Office (OLE compound file)
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+        "application/epub+zip",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        # archives and compressed streams
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/java-archive",
+        "application/vnd.android.package-archive",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/x-7z-compressed",
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+        # programs, databases, fonts
+        "application/x-msdownload",
+        "application/x-msdos-program",
+        "application/x-dosexec",
+        "application/x-msi",
+        "application/x-executable",
+        "application/wasm",
+        "application/java-vm",
+        "application/vnd.sqlite3",
+        "application/x-sqlite3",
+        "font/woff",
+        "font/woff2",
+        "font/otf",
+        "font/ttf",
+        # audio and video
+        "video/mp4",
+        "audio/mp4",
+        "video/quicktime",
+        "video/webm",
+        "audio/webm",
+        "video/x-matroska",
+        "video/x-msvideo",
+        "video/ogg",
+        "audio/ogg",
+        "audio/mpeg",
+        "audio/flac",
+        "audio/x-flac",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/vnd.wave",
+        "video/3gpp",
+    }
+)
 
 
 def expected_type_for_extension(extension: str) -> str | None:
@@ -172,9 +266,11 @@ def resolve_content_type(sniffed: str, extension: str, claimed: str | None = Non
 
     The sniffed type wins, except that an extension may refine a generic answer (text/plain
     named .csv is text/csv; a zip named .docx is a Word document). Plain text claimed as
-    something else stays text/plain (it cannot do harm as text). Any other contradiction
-    between content and name or claim (a PDF named .jpg, an executable named .txt) raises
-    ``UnsupportedFileTypeError`` with reason ``type_mismatch``.
+    something else, or named with an extension of a format without a signature (.json,
+    .xml), stays text/plain (it cannot do harm as text). Any other contradiction between
+    content and name or claim (a PDF named .jpg, an executable named .txt, text or HTML
+    named .pdf or .png: see ``SIGNATURE_FORMATS``) raises ``UnsupportedFileTypeError`` with
+    reason ``type_mismatch``.
     """
     content_type = sniffed
     expected = expected_type_for_extension(extension)
@@ -184,8 +280,12 @@ def resolve_content_type(sniffed: str, extension: str, claimed: str | None = Non
         promise = promise.split(";", 1)[0].strip().lower()
         if promise in (content_type, "application/octet-stream"):
             continue
-        if content_type == "text/plain" and not promise.startswith("text/"):
-            continue  # plain text is inert: stored and served as text/plain, never as claimed
+        plain_text = content_type == "text/plain" or (
+            sniffed == "text/plain" and content_type.startswith("text/")  # refined: .csv, .md
+        )
+        held_to_signature = source != "claimed type" and promise in SIGNATURE_FORMATS
+        if plain_text and not promise.startswith("text/") and not held_to_signature:
+            continue  # plain text is inert: stored and served as text, never as claimed
         if content_type.startswith("text/") and promise.startswith("text/"):
             content_type = promise if source != "claimed type" else content_type
             continue
@@ -283,10 +383,6 @@ class UploadValidator:
             self._head += chunk[: SNIFF_BYTES - len(self._head)]
             if len(self._head) >= SNIFF_BYTES:
                 self._decide_type()
-
-    def feed_all(self, chunks: Iterable[bytes]) -> None:
-        for chunk in chunks:
-            self.feed(chunk)
 
     def _decide_type(self) -> None:
         head = bytes(self._head)

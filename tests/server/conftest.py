@@ -24,6 +24,7 @@ from s3files.server import create_app
 from s3files.server.db.migrate import upgrade
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.keys.service import create_key, revoke_key
+from s3files.server.limits import ServiceLimits
 from tests.harness.ceph import S3Server
 from tests.harness.postgres import PostgresCluster
 from tests.harness.postgres import ensure_installed as ensure_postgres
@@ -119,9 +120,11 @@ def _storage(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[
     }
 
 
-def start_service(settings: Settings) -> tuple[uvicorn.Server, threading.Thread]:
+def start_service(
+    settings: Settings, limits: ServiceLimits | None = None
+) -> tuple[uvicorn.Server, threading.Thread]:
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, limits=limits),
         host="127.0.0.1",
         port=int(settings.public_base_url.rsplit(":", 1)[1]),
         log_level="warning",
@@ -139,7 +142,13 @@ def start_service(settings: Settings) -> tuple[uvicorn.Server, threading.Thread]
 
 
 def make_service(
-    tmp_path: Path, request: pytest.FixtureRequest, store: str, database: str, **overrides: Any
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    store: str,
+    database: str,
+    *,
+    limits: ServiceLimits | None = None,
+    **overrides: Any,
 ) -> Iterator[Service]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -165,7 +174,7 @@ def make_service(
     service.run(prepare)
     gone_prefix = service.keys["gone"][:12]
     service.run(lambda session: revoke_key(session, gone_prefix))
-    server, thread = start_service(settings)
+    server, thread = start_service(settings, limits)
     try:
         yield service
     finally:

@@ -195,7 +195,11 @@ def test_crash_between_store_write_and_commit(crash_settings: tuple[Service, str
     finally:
         healthy.kill()
 
-    dying = ServiceProcess(service.settings, S3FILES_FAILPOINTS="upload.after_store_write")
+    dying = ServiceProcess(
+        service.settings,
+        S3FILES_FAILPOINTS_ENABLED="1",
+        S3FILES_FAILPOINTS="upload.after_store_write",
+    )
     with pytest.raises(httpx.TransportError):
         httpx.post(
             f"{dying.url}/api/v1/files/upload",

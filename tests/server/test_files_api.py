@@ -258,8 +258,9 @@ def test_stream_upload(service: Service) -> None:
             True,
         )
         assert body["sha256"] == hashlib.sha256(zipped).hexdigest()
-        put = client.put("/api/v1/files/stream", params={"filename": "notes.md"},
-                         content=samples.text())  # what `curl -T notes.md …` sends
+        put = client.put(
+            "/api/v1/files/stream", params={"filename": "notes.md"}, content=samples.text()
+        )  # what `curl -T notes.md …` sends
         assert put.status_code == 201 and put.json()["content_type"] == "text/markdown"
 
 

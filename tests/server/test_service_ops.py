@@ -96,7 +96,8 @@ def test_config_tells_the_limits(sqlite_service: Service) -> None:
     assert "pdf" in config["allowed_extensions"] and "exe" not in config["allowed_extensions"]
     assert config["owner"] == "alice" and config["admin"] is False
     assert config["store"] == sqlite_service.settings.storage_location().scheme.replace(
-        "file", "local")
+        "file", "local"
+    )
     assert httpx.get(f"{sqlite_service.url}/api/v1/config").status_code == 401
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -21,10 +24,19 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-class State:
-    """Options given before the command (``s3files --verbose ls``)."""
+@dataclass(frozen=True, slots=True)
+class CliOptions:
+    """Options given before the command (``s3files --verbose ls``). The root callback puts
+    them on the invocation's ``typer.Context`` (``ctx.obj``); ``command`` reads them there,
+    so nothing of one invocation outlives it in module state."""
 
-    verbose = False
+    verbose: bool = False
+
+    @classmethod
+    def of(cls, context: typer.Context) -> CliOptions:
+        """The options of the invocation that ``context`` belongs to."""
+        options = context.find_root().obj
+        return options if isinstance(options, cls) else cls()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -33,23 +45,23 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
+def friendly_errors(*, verbose: bool = False) -> Iterator[None]:
     """One line per error and a non-zero exit; the traceback only with ``--verbose``."""
     try:
         yield
     except typer.Exit:
         raise
     except S3FilesError as exc:
-        if State.verbose:
+        if verbose:
             err_console.print_exception()
         fail(str(exc))
     except (OSError, ValueError) as exc:
-        if State.verbose:
+        if verbose:
             err_console.print_exception()
         fail(f"{type(exc).__name__}: {exc}")
     except Exception as exc:
         error, detail = getattr(exc, "error", None), getattr(exc, "detail", None)
-        if State.verbose:
+        if verbose:
             err_console.print_exception()
         if isinstance(error, str) and isinstance(detail, str):  # an ApiError's shape
             fail(f"{detail} ({error})")
@@ -83,13 +95,29 @@ def human_size(size: int) -> str:
     return f"{amount:.1f} TiB"
 
 
+_CONTEXT_PARAMETER = "s3files_context"
+
+
 def command(func: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Wrap a command so that errors print one line."""
-    import functools
+    """Wrap a command so that errors print one line (a traceback with ``--verbose``).
+
+    The wrapper asks Typer for the invocation's context (an extra parameter, annotated
+    ``typer.Context``, that Typer fills in and the command never sees) to read the options.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    context_parameter = inspect.Parameter(
+        _CONTEXT_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+    )
 
     @functools.wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        with friendly_errors():
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        context: typer.Context = kwargs.pop(_CONTEXT_PARAMETER)
+        with friendly_errors(verbose=CliOptions.of(context).verbose):
             return func(*args, **kwargs)
 
-    return wrapper
+    parameters = [*signature.parameters.values()]
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*parameters, context_parameter]
+    )
+    wrapper.__annotations__ = {**func.__annotations__, _CONTEXT_PARAMETER: typer.Context}
+    return cast("Callable[_P, _T]", wrapper)

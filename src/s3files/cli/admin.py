@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from s3files._config import Settings, load_settings
 from s3files._errors import S3FilesError
 from s3files.cli._common import command, console, fail, print_json
-from s3files.store import AsyncFileStore, FileStore
-from s3files.stores.s3 import S3Store
+
+if TYPE_CHECKING:  # settings and stores load when a command runs, not at start
+    from s3files._config import Settings
+    from s3files.stores.s3 import S3Store
 
 bucket_app = typer.Typer(help="Set up the bucket for browser uploads.", no_args_is_help=True)
 
@@ -21,14 +22,14 @@ bucket_app = typer.Typer(help="Set up the bucket for browser uploads.", no_args_
 async def _run_cleanup(
     settings: Settings, *, fix: bool, grace: timedelta, retention: timedelta
 ) -> Any:
-    from s3files.server.db.migrate import upgrade
-    from s3files.server.db.session import create_engine, session_factory
+    from s3files.server.db.bootstrap import open_database
+    from s3files.server.db.session import session_factory
     from s3files.server.housekeeping import cleanup as run
+    from s3files.store import AsyncFileStore, FileStore
 
-    engine = create_engine(settings.database())
+    engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:
-        await upgrade(engine)
         return await run(
             engine, session_factory(engine), files, fix=fix, grace=grace, retention=retention
         )
@@ -53,6 +54,8 @@ def cleanup(
 
     Example: s3files cleanup --fix --grace-minutes 30
     """
+    from s3files._config import load_settings
+
     report = asyncio.run(
         _run_cleanup(
             load_settings(),
@@ -80,6 +83,9 @@ def cleanup(
 
 
 def _s3_store(settings: Settings) -> S3Store:
+    from s3files.store import FileStore
+    from s3files.stores.s3 import S3Store
+
     store = FileStore.from_settings(settings).store
     if not isinstance(store, S3Store):
         fail("the configured store is the local disk; this command is for S3 buckets")
@@ -99,6 +105,8 @@ def setup_cors(
 
     Example: s3files bucket setup-cors --origin https://app.example.com
     """
+    from s3files._config import load_settings
+
     for value in origin:
         if not value.startswith(("http://", "https://")) or value.count("/") > 2:
             fail(f"--origin {value!r} must look like https://host[:port]")
@@ -120,7 +128,10 @@ def doctor() -> None:
 
     Example: s3files doctor
     """
+    from s3files._config import load_settings
     from s3files.cli.server import run_with_session
+    from s3files.store import FileStore
+    from s3files.stores.s3 import S3Store
 
     table = Table("check", "result", "detail", box=None)
     healthy = True

@@ -8,7 +8,7 @@ import typer
 
 from s3files import __version__
 from s3files.cli import admin, buckets, files, server
-from s3files.cli._common import State
+from s3files.cli._common import CliOptions
 
 app = typer.Typer(
     name="s3files",
@@ -54,13 +54,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """s3files command line."""
-    State.verbose = verbose
+    ctx.obj = CliOptions(verbose=verbose)
 
 
 def main() -> None:

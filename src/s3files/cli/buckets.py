@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio
 import typer
 from rich.table import Table
 
-from s3files._config import load_settings
 from s3files.cli._common import command, console, human_size, print_json
-from s3files.connector import S3Connector, S3Object, credentials_from_settings
+
+if TYPE_CHECKING:  # the connector (botocore) loads when a bucket command runs, not at start
+    from s3files.connector import S3Connector, S3Object
 
 _T = TypeVar("_T")
 
@@ -25,6 +26,9 @@ LimitOption = Annotated[int, typer.Option(min=1, help="At most this many objects
 
 def run_connected(work: Callable[[S3Connector], Awaitable[_T]]) -> _T:
     """Connect with the configured credentials, run ``work``, disconnect."""
+    from s3files._config import load_settings
+    from s3files.connector import S3Connector, credentials_from_settings
+
     credentials = credentials_from_settings(load_settings())
 
     async def main() -> _T:

@@ -51,12 +51,10 @@ class Session:
 
     @asynccontextmanager
     async def service(self) -> AsyncIterator[Any]:
-        """A FileService on a session of its own, committed at the end."""
+        """A FileService (it opens its own short units of work)."""
         from s3files.server.files.service import FileService
 
-        async with self.state.sessions() as session:
-            yield FileService(self.state, session, self.principal)
-            await session.commit()
+        yield FileService(self.state, self.principal)
 
 
 @asynccontextmanager
@@ -65,21 +63,17 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     try:
         from s3files.server.auth import Authenticator, Principal
-        from s3files.server.db.migrate import upgrade
-        from s3files.server.db.session import create_engine, session_factory
+        from s3files.server.db.bootstrap import open_database
+        from s3files.server.db.session import session_factory
         from s3files.server.metrics import Metrics
         from s3files.server.state import AppState
     except ImportError:
         fail('file commands need the database: pip install "s3files[server]"')
     from s3files.store import AsyncFileStore, FileStore
 
-    database_url = settings.database()
-    if database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
+    engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:
-        await upgrade(engine)
         state = AppState(
             settings=settings,
             engine=engine,
@@ -242,7 +236,7 @@ def upload(
 
 
 def _message(exc: Exception) -> str:
-    from s3files.server.problems import ApiError
+    from s3files.server.api_error import ApiError
 
     if isinstance(exc, ApiError):
         return f"{exc.error}: {exc.detail}"

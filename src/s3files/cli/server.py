@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -24,30 +25,57 @@ def _server_modules() -> Any:
         from s3files.server import db as _db  # noqa: F401
     except ImportError:
         fail('the service needs its extra: pip install "s3files[server]"')
-    from s3files.server.db import migrate, session
+    from s3files.server.db import bootstrap, session
 
-    return migrate, session
+    return bootstrap, session
 
 
 def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -> _T:
-    """Migrate the database, run ``work(session)`` and commit."""
-    migrate, session_module = _server_modules()
+    """Open the database (folder, engine, migrations), run ``work(session)`` in one unit
+    of work, and close it."""
+    bootstrap, session_module = _server_modules()
 
     async def main() -> _T:
-        database_url = settings.database()
-        if database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = session_module.create_engine(database_url)
+        engine = await bootstrap.open_database(settings)
         try:
-            await migrate.upgrade(engine)
-            async with session_module.session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
+            sessions = session_module.session_factory(engine)
+            async with session_module.unit_of_work(sessions) as session:
+                return await work(session)
         finally:
             await engine.dispose()
 
     return asyncio.run(main())
+
+
+@dataclass(frozen=True)
+class AppFactory:
+    """Builds the app from settings given explicitly; picklable, so that each worker
+    process receives the same settings (nothing passes through the environment)."""
+
+    settings: Settings
+
+    def __call__(self) -> Any:
+        from s3files.server import create_app
+
+        return create_app(self.settings)
+
+
+def uvicorn_config(settings: Settings, *, host: str, port: int, workers: int = 1) -> Any:
+    """How ``serve`` runs uvicorn: httptools, with a bound on what it buffers for a
+    request's headers (``s3files.server.http_protocol``, where the choice is measured)."""
+    import uvicorn
+
+    from s3files.server.http_protocol import BoundedHttpToolsProtocol
+
+    return uvicorn.Config(
+        AppFactory(settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=BoundedHttpToolsProtocol,
+        log_level="warning",
+    )
 
 
 @command
@@ -64,12 +92,12 @@ def serve(
     Example: s3files serve --host 0.0.0.0 --port 8080
     """
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from s3files.server.keys.service import create_key, list_keys
 
     public = os.environ.get("S3FILES_PUBLIC_URL") or f"http://{host}:{port}"
-    os.environ["S3FILES_PUBLIC_URL"] = public  # the worker processes read it too
-    settings = load_settings()
+    settings = load_settings(public_base_url=public)
 
     async def first_start(session: Any) -> str | None:
         if await list_keys(session, include_revoked=True):
@@ -97,19 +125,14 @@ def serve(
             highlight=False,
             soft_wrap=True,
         )
+    config = uvicorn_config(settings, host=host, port=port, workers=workers)
+    server = uvicorn.Server(config)
     if workers > 1:
-        uvicorn.run(
-            "s3files.server.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
-        from s3files.server import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        server.run()
+    if workers == 1 and not server.started:
+        fail("the service did not start")
 
 
 @keys_app.command("create")

@@ -1,7 +1,11 @@
 """``create_app(settings)``: the FastAPI application of ``s3files serve``.
 
-The lifespan builds the engine, applies migrations and opens the store; nothing is created
-at import time. To serve the API inside another FastAPI app::
+The lifespan opens the database (``open_database``: folder, engine, migrations) and the
+store; nothing is created at import time. ``limits`` (default: from the ``S3FILES_*``
+variables of ``s3files.server.limits``) bound the work in flight and what a request may
+send; ``RequestLimitsMiddleware`` applies the latter before anything else runs.
+
+To serve the API inside another FastAPI app::
 
     files_app = create_app(settings)
 
@@ -20,6 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
@@ -30,15 +35,18 @@ from s3files._config import Settings, load_settings
 from s3files.server.auth import Authenticator
 from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.buckets.service import ServiceConnector
-from s3files.server.db.migrate import upgrade
-from s3files.server.db.session import create_engine, session_factory
+from s3files.server.db.bootstrap import open_database
+from s3files.server.db.session import session_factory
 from s3files.server.errors import install_error_handlers
+from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
 from s3files.server.health import router as health_router
 from s3files.server.info import router as info_router
+from s3files.server.limits import ServiceLimits
 from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
+from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.state import AppState
 from s3files.server.uploads.endpoints import router as uploads_router
 from s3files.store import AsyncFileStore, FileStore
@@ -65,20 +73,31 @@ def api_router() -> APIRouter:
     return router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service for ``settings`` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    limits: ServiceLimits | None = None,
+    failpoints: Failpoints | None = None,
+) -> FastAPI:
+    """The service for ``settings`` (default: from the environment).
+
+    ``failpoints`` (crash tests only) default to ``Failpoints.from_environment()``, which
+    arms nothing unless ``S3FILES_FAILPOINTS_ENABLED=1``."""
     settings = settings or load_settings()
+    limits = limits or ServiceLimits.from_environment()
+    failpoints = failpoints or Failpoints.from_environment()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        database_url = settings.database()
-        if database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url)
-        await upgrade(engine)
-        files = AsyncFileStore(FileStore.from_settings(settings))
+        engine = await open_database(
+            settings, pool_size=limits.pool_size(), pool_timeout=limits.db_pool_timeout
+        )
+        # a transfer keeps one worker thread busy for its length: room for every admitted
+        # transfer, and more for the short store calls beside them
+        threads = anyio.CapacityLimiter(limits.max_transfers + 32)
+        files = AsyncFileStore(FileStore.from_settings(settings), limiter=threads)
         connector = ServiceConnector(settings)
         app.state.s3files = AppState(
             settings=settings,
@@ -88,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             authenticator=Authenticator(settings),
             metrics=metrics,
             connector=connector,
+            limits=limits,
+            failpoints=failpoints,
         )
         try:
             yield
@@ -108,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Content-Range", "Content-Disposition", "Content-Length"],
             max_age=3000,
         )
-    install_error_handlers(app)
+    app.add_middleware(RequestLimitsMiddleware, limits=limits)  # last added: outermost
+    install_error_handlers(app, retry_after=limits.retry_after)
     app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)

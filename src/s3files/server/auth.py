@@ -3,10 +3,17 @@
 ``Authorization: Bearer s3f_…`` is looked up by its SHA-256 hash; any other bearer token is
 treated as a JWT when ``S3FILES_JWT_SECRET`` (HS256) or ``S3FILES_JWT_JWKS_URL`` is set, and
 its ``sub`` claim is the owner.
+
+Authentication is its own short transaction, finished before the endpoint runs: it never
+holds a pooled connection (on PostgreSQL, an idle transaction) while a body streams. A key
+that was found is remembered for ``KEY_CACHE_SECONDS`` (5 s), so a busy client costs one
+query per 5 s, not one per request; a revoked key is therefore refused within 5 s on every
+replica (each re-reads the database when its entry expires).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,15 +21,17 @@ from typing import Any
 from anyio import to_thread
 
 from s3files._config import Settings
+from s3files.server.api_error import ApiError
 from s3files.server.db.models import utcnow
-from s3files.server.db.session import AsyncSession
+from s3files.server.db.session import Sessions, unit_of_work
 from s3files.server.keys.repository import ApiKeyRepository
 from s3files.server.keys.service import KEY_PREFIX, hash_secret
-from s3files.server.problems import ApiError
 
 __all__ = ["Authenticator", "Principal"]
 
 _TOUCH_EVERY = timedelta(minutes=5)
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +56,10 @@ class Authenticator:
             self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url)
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
+        self._keys: dict[str, tuple[float, Principal]] = {}  # hash -> (valid until, who)
 
-    async def authenticate(self, session: AsyncSession, authorization: str | None) -> Principal:
+    async def authenticate(self, sessions: Sessions, authorization: str | None) -> Principal:
+        """The caller of ``authorization`` (``Bearer <key or JWT>``), or 401."""
         if not authorization:
             raise unauthorized("missing Authorization: Bearer <key>")
         scheme, _, token = authorization.partition(" ")
@@ -56,22 +67,32 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token:
             raise unauthorized("use Authorization: Bearer <key>")
         if token.startswith(KEY_PREFIX):
-            return await self._api_key(session, token)
+            return await self._api_key(sessions, token)
         if self._secret or self._jwks:
             return await self._jwt(token)
         raise unauthorized("invalid API key")
 
-    async def _api_key(self, session: AsyncSession, token: str) -> Principal:
-        record = await ApiKeyRepository(session).find_active_by_hash(hash_secret(token))
-        if record is None:
-            raise unauthorized("invalid or revoked API key")
-        now = utcnow()
-        last = record.last_used_at
-        if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
-            last = last.replace(tzinfo=now.tzinfo)
-        if last is None or now - last > _TOUCH_EVERY:
-            record.last_used_at = now
-        return Principal(owner=record.owner, is_admin=record.is_admin)
+    async def _api_key(self, sessions: Sessions, token: str) -> Principal:
+        digest = hash_secret(token)
+        cached = self._keys.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with unit_of_work(sessions) as session:
+            record = await ApiKeyRepository(session).find_active_by_hash(digest)
+            if record is None:
+                self._keys.pop(digest, None)
+                raise unauthorized("invalid or revoked API key")
+            now = utcnow()
+            last = record.last_used_at
+            if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
+                last = last.replace(tzinfo=now.tzinfo)
+            if last is None or now - last > _TOUCH_EVERY:
+                record.last_used_at = now
+            principal = Principal(owner=record.owner, is_admin=record.is_admin)
+        if len(self._keys) >= _KEY_CACHE_ENTRIES:
+            self._keys.clear()
+        self._keys[digest] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
+        return principal
 
     async def _jwt(self, token: str) -> Principal:
         import jwt

@@ -1,4 +1,16 @@
-"""Dependencies as ``Annotated`` aliases: ``StateDep``, ``SessionDep``, ``PrincipalDep``."""
+"""Dependencies as ``Annotated`` aliases: ``StateDep``, ``PrincipalDep``, ``SessionDep``.
+
+One unit-of-work pattern (written out in ``s3files.server.db.session``): services open
+short ``unit_of_work(state.sessions)`` blocks around their database work and never commit
+outside one; no session is open while bytes move to or from the store or the client.
+
+- ``PrincipalDep`` authenticates in a transaction of its own, finished before the
+  endpoint runs (see ``s3files.server.auth``): a caller holds no pooled connection while
+  its upload streams.
+- ``SessionDep`` is a session for the length of the endpoint, committed when it returns.
+  Only for an endpoint that does database work and nothing else (no store call, no
+  reading of the body); the files API does not use it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +21,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from s3files.server.auth import Principal
-from s3files.server.db.session import AsyncSession
+from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.state import AppState
 
 __all__ = ["OptionalPrincipalDep", "PrincipalDep", "SessionDep", "StateDep"]
@@ -30,15 +42,10 @@ StateDep = Annotated[AppState, Depends(app_state)]
 
 
 async def db_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed when the endpoint returns, rolled back on error,
-    before the response is sent (scope="function")."""
-    async with state.sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    """A unit of work as long as the endpoint (scope="function": committed before the
+    response is sent)."""
+    async with unit_of_work(state.sessions) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(db_session, scope="function")]
@@ -49,18 +56,14 @@ def _header(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return f"{credentials.scheme} {credentials.credentials}" if credentials else None
 
 
-async def current_principal(
-    state: StateDep, session: SessionDep, credentials: Credentials
-) -> Principal:
-    return await state.authenticator.authenticate(session, _header(credentials))
+async def current_principal(state: StateDep, credentials: Credentials) -> Principal:
+    return await state.authenticator.authenticate(state.sessions, _header(credentials))
 
 
-async def optional_principal(
-    state: StateDep, session: SessionDep, credentials: Credentials
-) -> Principal | None:
+async def optional_principal(state: StateDep, credentials: Credentials) -> Principal | None:
     if credentials is None:
         return None
-    return await state.authenticator.authenticate(session, _header(credentials))
+    return await state.authenticator.authenticate(state.sessions, _header(credentials))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

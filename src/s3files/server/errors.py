@@ -1,8 +1,9 @@
 """The only place where errors become HTTP responses: ``{"error": code, "detail": text}``.
 
 Library errors map by type; ``ApiError`` is raised by the service itself; FastAPI's
-validation errors become 422 ``validation_error``; anything unexpected is logged and
-answered 500 ``internal_error`` without a traceback.
+validation errors become 422 ``validation_error``; a database that cannot be had in time
+(the pool exhausted, SQLite's write lock held) is 503 ``busy`` with ``Retry-After``;
+anything unexpected is logged and answered 500 ``internal_error`` without a traceback.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from s3files import _errors as lib
-from s3files.server.problems import ApiError
+from s3files.server.api_error import ApiError
 
 __all__ = ["ApiError", "ErrorBody", "error_responses", "install_error_handlers", "status_for"]
 
@@ -78,12 +81,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or invalid credentials (`unauthorized`)",
         403: "Signed URL forged or expired (`invalid_signature`, `expired_signature`)",
         404: "No such file for this owner (`not_found`)",
+        408: "Request body too slow (`body_timeout`)",
         409: "Conflict (`conflict`)",
-        413: "Body larger than the limit (`file_too_large`)",
+        413: "Body larger than the limit (`file_too_large`, `body_too_large`)",
         415: "Extension or sniffed type not allowed (`unsupported_file_type`)",
         416: "Range not satisfiable (`invalid_range`)",
         422: "Request fields malformed (`validation_error`)",
-        503: "Store or database unavailable (`store_unavailable`)",
+        503: "Busy or unavailable (`busy` with Retry-After, `store_unavailable`)",
     }
     return {
         code: {"model": ErrorBody, "description": descriptions.get(code, "Error")}
@@ -91,7 +95,27 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def _database_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": another writer held the lock past the timeout."""
+    return "database is locked" in str(exc.orig)
+
+
+def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
+    busy_headers = {"Retry-After": str(retry_after)}
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_exhausted(_: Request, exc: PoolTimeoutError) -> JSONResponse:
+        logger.warning("database_pool_exhausted")
+        return _json(503, "busy", "the service is busy; retry shortly", busy_headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(_: Request, exc: OperationalError) -> JSONResponse:
+        if _database_busy(exc):
+            logger.warning("database_locked")
+            return _json(503, "busy", "the service is busy; retry shortly", busy_headers)
+        logger.error("database_error", exc_info=exc)
+        return _json(503, "database_unavailable", "the database is unavailable", busy_headers)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _json(exc.status, exc.error, exc.detail, exc.headers)

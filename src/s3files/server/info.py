@@ -45,7 +45,7 @@ class ServiceConfig(BaseModel):
 @router.get("/config", response_model=ServiceConfig, responses=error_responses(401))
 async def service_config(state: StateDep, principal: PrincipalDep) -> ServiceConfig:
     """The size limit and allowed types, so a page can refuse a file before sending it."""
-    policy = state.files.sync.policy
+    policy = state.files.policy
     return ServiceConfig(
         store="local" if isinstance(state.files.store, LocalStore) else "s3",
         max_file_size=policy.max_size,

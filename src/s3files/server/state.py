@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -10,6 +10,8 @@ from s3files._config import Settings
 from s3files.server.auth import Authenticator
 from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.session import AsyncSession
+from s3files.server.failpoints import Failpoints
+from s3files.server.limits import ServiceLimits, TransferGate
 from s3files.server.metrics import Metrics
 from s3files.store import AsyncFileStore
 
@@ -25,3 +27,9 @@ class AppState:
     authenticator: Authenticator
     metrics: Metrics
     connector: ServiceConnector | None = None  # bucket administration (S3 stores only)
+    limits: ServiceLimits = field(default_factory=ServiceLimits)
+    failpoints: Failpoints = field(default_factory=Failpoints)
+    transfers: TransferGate = field(init=False)  # uploads, downloads, copies in flight
+
+    def __post_init__(self) -> None:
+        self.transfers = TransferGate(self.limits)

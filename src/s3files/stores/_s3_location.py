@@ -96,6 +96,11 @@ class CredentialSource:
         self._static = static
         self._lock = threading.Lock()
 
+    @property
+    def is_static(self) -> bool:
+        """True when the credentials were given, so signing needs no I/O."""
+        return self._static is not None
+
     def current(self, bucket: str | None = None) -> Credentials:
         if self._static is not None:
             return self._static

@@ -134,6 +134,11 @@ class LocalStore(LocalDirectUploads):
     def bucket(self) -> str | None:
         return None
 
+    @property
+    def presign_is_local(self) -> bool:
+        """Always True: local URLs are HMAC tokens, signed without I/O."""
+        return True
+
     # Paths -------------------------------------------------------------------------
 
     def _path(self, key: str) -> Path:

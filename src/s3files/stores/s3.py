@@ -201,6 +201,12 @@ class S3Store:
     def bucket(self) -> str:
         return self._bucket
 
+    @property
+    def presign_is_local(self) -> bool:
+        """True when signing needs no I/O: the credentials were given, not resolved (and
+        refreshed, over the network) by botocore's chain (IAM role, credential_process)."""
+        return self._credentials.is_static
+
     def _full_key(self, key: str) -> str:
         return self.location.full_key(key)
 

@@ -11,6 +11,7 @@ import anyio
 from s3files._config import Settings
 from s3files._errors import BucketNotFoundError
 from s3files.connector import S3Connector
+from s3files.server.api_error import ApiError
 from s3files.server.buckets.schemas import (
     BucketDetail,
     BucketList,
@@ -19,7 +20,6 @@ from s3files.server.buckets.schemas import (
     ObjectPage,
     SearchResults,
 )
-from s3files.server.problems import ApiError
 
 __all__ = ["BucketService", "ServiceConnector"]
 

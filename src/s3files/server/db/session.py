@@ -24,16 +24,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
-__all__ = ["AsyncSession", "create_engine", "session_factory", "unit_of_work"]
+__all__ = ["AsyncSession", "Sessions", "create_engine", "session_factory", "unit_of_work"]
+
+Sessions = async_sessionmaker[AsyncSession]  # what ``unit_of_work`` opens sessions from
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys.
+
+    ``pool_size`` connections are kept, as many again may be opened in a burst, and a
+    checkout that waits ``pool_timeout`` seconds fails (the service answers 503 then).
+    """
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+    }
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        if make_url(url).database in (None, "", ":memory:"):
+            engine = create_async_engine(url)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": pool_timeout}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -44,15 +59,15 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, **pool)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """One short transaction: committed when the block ends, rolled back on any error,
     and the connection returned to the pool either way."""
     async with sessions() as session:

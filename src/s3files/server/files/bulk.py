@@ -1,10 +1,12 @@
 """Many uploads at once (``s3files upload`` of a folder): records are staged and activated
 a batch at a time, so a thousand small files cost a few dozen commits, not thousands, with
 the same guarantees as one upload: a pending record before the bytes, nothing left behind
-by a failure."""
+by a failure. As everywhere in the service, no session is open while bytes move: one
+short transaction stages the batch, one activates it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +14,8 @@ import anyio
 
 from s3files._models import StoredFile
 from s3files.server.auth import Principal
-from s3files.server.db.models import FileRecord
+from s3files.server.db.models import FileRecord, FileStatus
+from s3files.server.db.session import unit_of_work
 from s3files.server.files.service import FileService, UploadFields, parse_upload_fields
 from s3files.server.state import AppState
 from s3files.store import UploadSource
@@ -61,61 +64,65 @@ async def _one_batch(
     outcomes = [BulkOutcome(item) for item in items]
     staged: dict[int, tuple[FileRecord, UploadFields]] = {}
     stored: dict[int, StoredFile] = {}
-    async with state.sessions() as session:  # expire_on_commit=False: the rows stay loaded
-        service = FileService(state, session, principal)
-        for index, outcome in enumerate(outcomes):
+    service = FileService(state, principal)
+    for index, outcome in enumerate(outcomes):
+        try:
+            staged[index] = (
+                service.new_staged_record(outcome.item.filename),
+                parse_upload_fields(outcome.item.fields),
+            )
+        except Exception as exc:
+            outcome.error = exc
+    async with unit_of_work(state.sessions) as session:  # pending before any byte is sent
+        session.add_all([record for record, _ in staged.values()])
+
+    limit = anyio.Semaphore(jobs)
+
+    async def send(index: int) -> None:
+        record, _ = staged[index]
+        async with limit:
             try:
-                staged[index] = (
-                    service.new_staged_record(outcome.item.filename),
-                    parse_upload_fields(outcome.item.fields),
+                stored[index] = await state.files.upload(
+                    outcomes[index].item.chunks(),
+                    key=record.key,
+                    filename=record.original_filename,
                 )
             except Exception as exc:
-                outcome.error = exc
-        session.add_all([record for record, _ in staged.values()])
-        await session.commit()  # pending records exist before any byte is sent
+                outcomes[index].error = exc
 
-        limit = anyio.Semaphore(jobs)
+    async with anyio.create_task_group() as group:
+        for index in staged:
+            group.start_soon(send, index)
 
-        async def send(index: int) -> None:
-            record, _ = staged[index]
-            async with limit:
-                try:
-                    stored[index] = await state.files.upload(
-                        outcomes[index].item.chunks(),
-                        key=record.key,
-                        filename=record.original_filename,
-                    )
-                except Exception as exc:
-                    outcomes[index].error = exc
-
-        async with anyio.create_task_group() as group:
-            for index in staged:
-                group.start_soon(send, index)
-
-        try:
+    keys = {index: record.key for index, (record, _) in staged.items()}
+    ids = [record.id for record, _ in staged.values()]  # read now: a rollback expires rows
+    try:
+        # expire_on_commit=False: the detached rows keep their values; add() attaches them
+        async with unit_of_work(state.sessions) as session:
             for index, (record, values) in staged.items():
+                session.add(record)
                 if index in stored:
                     service.activate(record, stored[index], values)
-                    outcomes[index].record = record
                 else:
                     await session.delete(record)
-            await session.commit()
-        except BaseException as exc:
-            await session.rollback()
-            for index, (record, _) in staged.items():
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            for index, key in keys.items():
                 if index in stored:
-                    await state.files.delete(record.key)
-                    outcomes[index].record = None
+                    await state.files.delete(key)
                     outcomes[index].error = exc if isinstance(exc, Exception) else None
-            await _unstage_all(state, [record.id for record, _ in staged.values()])
-            raise
+            await _unstage_all(state, ids)
+        raise
+    for index, (record, _) in staged.items():
+        if index in stored:
+            outcomes[index].record = record
+            service.uploaded(record)
     return outcomes
 
 
-async def _unstage_all(state: AppState, ids: list[object]) -> None:
-    async with state.sessions() as session:
+async def _unstage_all(state: AppState, ids: Sequence[uuid.UUID]) -> None:
+    async with unit_of_work(state.sessions) as session:
         for record_id in ids:
             record = await session.get(FileRecord, record_id)
-            if record is not None and record.status == "pending":
+            if record is not None and record.status == FileStatus.PENDING:
                 await session.delete(record)
-        await session.commit()

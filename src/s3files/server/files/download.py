@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Response
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from s3files.server.api_error import ApiError
 from s3files.server.logs import log_event
-from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 from s3files.store import content_disposition
 
@@ -65,6 +66,29 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
+class _ReleasingStreamingResponse(StreamingResponse):
+    """Calls ``release`` once the response is over, however it ends (sent, failed, or the
+    client gone): a transfer slot is held exactly as long as the bytes flow."""
+
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        *,
+        status_code: int,
+        media_type: str,
+        headers: dict[str, str],
+        release: Callable[[], None],
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -86,8 +110,12 @@ async def stream_object(
     file_id: str | None,
     public: bool,
     disposition: str | None = None,
+    release: Callable[[], None] | None = None,
 ) -> Response:
-    """A streaming response for ``key``; store errors surface before the status is sent."""
+    """A streaming response for ``key``; store errors surface before the status is sent.
+
+    ``release`` (for example, of a transfer slot) is called when the response is over; if
+    this raises instead, it is not called (the caller still owns what it holds)."""
     quoted = f'"{etag}"' if etag else None
     headers = {
         "Accept-Ranges": "bytes",
@@ -98,6 +126,8 @@ async def stream_object(
     if quoted:
         headers["ETag"] = quoted
         if _matches(if_none_match, quoted):
+            if release is not None:
+                release()
             return Response(status_code=304, headers=headers)
     inline = not as_attachment and content_type in INLINE_TYPES
     headers["Content-Disposition"] = disposition or content_disposition(
@@ -129,4 +159,10 @@ async def stream_object(
                 "s3_file_downloaded_bytes", file_id=file_id, key=key, bytes=sent, status=status
             )
 
-    return StreamingResponse(body(), status_code=status, media_type=content_type, headers=headers)
+    if release is None:
+        return StreamingResponse(
+            body(), status_code=status, media_type=content_type, headers=headers
+        )
+    return _ReleasingStreamingResponse(
+        body(), status_code=status, media_type=content_type, headers=headers, release=release
+    )

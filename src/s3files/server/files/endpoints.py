@@ -1,4 +1,8 @@
-"""``/api/v1/files``: brief 004's routes and field names."""
+"""``/api/v1/files``: upload, list, read, edit, download, copy, delete.
+
+Uploads, downloads and copies each take a transfer slot (``state.transfers``): past the
+limits the answer is 503 ``busy`` with ``Retry-After`` before any byte is read. No
+endpoint holds a database session; ``FileService`` opens its own short ones."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, SessionDep, StateDep
+from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.multipart import StreamingForm
@@ -51,24 +55,22 @@ _FORM_SCHEMA: dict[str, Any] = {
     status_code=201,
     response_model=FileOut,
     openapi_extra=_FORM_SCHEMA,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 408, 413, 415, 503),
     summary="Upload a file (multipart form)",
 )
-async def upload_file(
-    request: Request, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> FileOut:
+async def upload_file(request: Request, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Stream the ``file`` part into the store while validating it (size counted on the
     bytes, extension, MIME type sniffed from the content); ``folder``, ``description``,
     ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file."""
     form = StreamingForm(request.headers.get("content-type"), request.stream())
-    await form.start()
-    service = FileService(state, session, principal)
-    record = await service.upload(
-        form.file_chunks(),
-        filename=form.filename or "",
-        claimed_type=form.file_content_type,
-        fields=lambda: form.fields,
-    )
+    async with state.transfers.slot(principal.owner):
+        await form.start()
+        record = await FileService(state, principal).upload(
+            form.file_chunks(),
+            filename=form.filename or "",
+            claimed_type=form.file_content_type,
+            fields=lambda: form.fields,
+        )
     return FileOut.of(record)
 
 
@@ -77,7 +79,7 @@ async def upload_file(
     "/stream",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 408, 413, 415, 503),
     summary="Upload a file as the raw request body",
     openapi_extra={
         "requestBody": {
@@ -91,7 +93,6 @@ async def upload_file(
 async def upload_stream(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
     filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["video.mp4"])],
     folder: Annotated[str | None, Query(max_length=1024)] = None,
@@ -101,7 +102,7 @@ async def upload_stream(
 ) -> FileOut:
     """For large files and scripts: ``curl -T big.bin 'http://…/api/v1/files/stream?filename=big.bin'``.
     The body is the file; ``Content-Type`` is a claim checked against the content."""
-    limit = state.files.sync.policy.max_size
+    limit = state.files.policy.max_size
     declared = request.headers.get("content-length")
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "file_too_large", f"file is larger than the limit of {limit} bytes")
@@ -111,20 +112,19 @@ async def upload_stream(
         "is_public": "true" if is_public else "false",
         "metadata": metadata,
     }
-    service = FileService(state, session, principal)
-    record = await service.upload(
-        request.stream(),
-        filename=filename,
-        claimed_type=request.headers.get("content-type"),
-        fields=lambda: fields,
-    )
+    async with state.transfers.slot(principal.owner):
+        record = await FileService(state, principal).upload(
+            request.stream(),
+            filename=filename,
+            claimed_type=request.headers.get("content-type"),
+            fields=lambda: fields,
+        )
     return FileOut.of(record)
 
 
 @router.get("", response_model=FileList, responses=error_responses(400, 401), summary="List files")
 async def list_files(
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     search: Annotated[str | None, Query(max_length=255, description="part of the name")] = None,
@@ -137,7 +137,7 @@ async def list_files(
     for name, value in (("folder", folder), ("search", search), ("content_type", content_type)):
         if value and ("\x00" in value or not value.isprintable()):
             raise ApiError(400, "invalid_query", f"{name} contains control characters")
-    rows, next_cursor = await FileService(state, session, principal).list(
+    rows, next_cursor = await FileService(state, principal).list(
         folder=folder,
         search=search,
         content_type=content_type,
@@ -149,28 +149,24 @@ async def list_files(
 
 
 @router.get("/{file_id}", response_model=FileOut, responses=error_responses(401, 404))
-async def get_file(
-    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> FileOut:
+async def get_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """The file's record."""
-    return FileOut.of(await FileService(state, session, principal).get(file_id))
+    return FileOut.of(await FileService(state, principal).get(file_id))
 
 
 @router.get("/{file_id}/metadata", response_model=FileOut, responses=error_responses(401, 404))
-async def get_metadata(
-    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> FileOut:
+async def get_metadata(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Brief 004's metadata view: ``content_type``, ``file_size``, ``last_modified``,
     ``metadata`` and the rest of the record."""
-    return FileOut.of(await FileService(state, session, principal).get(file_id))
+    return FileOut.of(await FileService(state, principal).get(file_id))
 
 
 @router.patch("/{file_id}", response_model=FileOut, responses=error_responses(400, 401, 404))
 async def update_file(
-    file_id: FileId, body: FilePatch, state: StateDep, session: SessionDep, principal: PrincipalDep
+    file_id: FileId, body: FilePatch, state: StateDep, principal: PrincipalDep
 ) -> FileOut:
     """Edit description, metadata, is_public or folder."""
-    record = await FileService(state, session, principal).update(
+    record = await FileService(state, principal).update(
         file_id,
         description=body.description,
         metadata=body.metadata,
@@ -188,13 +184,12 @@ async def update_file(
         200: {"content": {"application/octet-stream": {}}},
         206: {"description": "Partial content (Range)"},
         304: {"description": "Not modified (If-None-Match)"},
-        **error_responses(401, 404, 416),
+        **error_responses(401, 404, 416, 503),
     },
 )
 async def download_file(
     file_id: FileId,
     state: StateDep,
-    session: SessionDep,
     principal: OptionalPrincipalDep,
     as_attachment: bool = True,
     range_header: Annotated[str | None, Header(alias="range")] = None,
@@ -202,20 +197,27 @@ async def download_file(
 ) -> Response:
     """Stream the bytes (``Range`` → 206, ``If-None-Match`` → 304). Public files need no
     credentials. Types outside a safe list are always sent as attachments."""
-    record = await FileService(state, session, principal).get_for_download(file_id)
-    return await stream_object(
-        state,
-        key=record.key,
-        size=record.size,
-        content_type=record.content_type,
-        etag=record.sha256 or record.etag,
-        filename=record.original_filename,
-        as_attachment=as_attachment,
-        range_header=range_header,
-        if_none_match=if_none_match,
-        file_id=str(record.id),
-        public=record.is_public,
-    )
+    who = principal.owner if principal is not None else ""
+    state.transfers.acquire(who)
+    try:
+        record = await FileService(state, principal).get_for_download(file_id)
+        return await stream_object(
+            state,
+            release=lambda: state.transfers.release(who),
+            key=record.key,
+            size=record.size,
+            content_type=record.content_type,
+            etag=record.sha256 or record.etag,
+            filename=record.original_filename,
+            as_attachment=as_attachment,
+            range_header=range_header,
+            if_none_match=if_none_match,
+            file_id=str(record.id),
+            public=record.is_public,
+        )
+    except BaseException:
+        state.transfers.release(who)
+        raise
 
 
 @router.get(
@@ -224,14 +226,13 @@ async def download_file(
 async def presigned_url(
     file_id: FileId,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
     expiry: Annotated[int | None, Query(ge=1, le=604800, description="seconds; capped")] = None,
     force_download: bool = False,
 ) -> PresignedOut:
     """A short-lived URL straight to the store; ``expiry`` is capped by
     ``S3_PRESIGNED_URL_EXPIRY``."""
-    url, expires_at, seconds = await FileService(state, session, principal).presign(
+    url, expires_at, seconds = await FileService(state, principal).presign(
         file_id, expiry=expiry, force_download=force_download
     )
     return PresignedOut(url=url, expires_at=expires_at, expires_in=seconds)
@@ -241,19 +242,19 @@ async def presigned_url(
     "/{file_id}/copy",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 404),
+    responses=error_responses(400, 401, 404, 503),
 )
 async def copy_file(
     file_id: FileId,
     body: CopyRequest,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
 ) -> FileOut:
     """A new file with the same bytes, in ``new_folder``, with ``new_metadata`` if given."""
-    record = await FileService(state, session, principal).copy(
-        file_id, new_folder=body.new_folder, new_metadata=body.new_metadata
-    )
+    async with state.transfers.slot(principal.owner):
+        record = await FileService(state, principal).copy(
+            file_id, new_folder=body.new_folder, new_metadata=body.new_metadata
+        )
     return FileOut.of(record)
 
 
@@ -261,19 +262,16 @@ async def copy_file(
 async def delete_file(
     file_id: FileId,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
     hard_delete: bool = False,
 ) -> Response:
     """Soft delete (to the trash, object kept) or, with ``hard_delete=true``, remove the
     object and the record for good."""
-    await FileService(state, session, principal).delete(file_id, hard=hard_delete)
+    await FileService(state, principal).delete(file_id, hard=hard_delete)
     return Response(status_code=204)
 
 
 @router.post("/{file_id}/restore", response_model=FileOut, responses=error_responses(401, 404))
-async def restore_file(
-    file_id: FileId, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> FileOut:
+async def restore_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Take a soft-deleted file out of the trash."""
-    return FileOut.of(await FileService(state, session, principal).restore(file_id))
+    return FileOut.of(await FileService(state, principal).restore(file_id))

@@ -6,6 +6,8 @@
     async for chunk in form.file_chunks():
         ...                            # the file's bytes
     form.fields                        # every text field, also those after the file
+
+A field sent twice is refused (400 ``duplicate_field``) rather than one silently winning.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from s3files.server.problems import ApiError
+from s3files.server.api_error import ApiError
 
 __all__ = ["StreamingForm"]
 
@@ -65,7 +67,10 @@ class StreamingForm:
             "on_headers_finished": self._on_headers_finished,
             "on_end": self._on_end,
         }
-        self._parser = MultipartParser(boundary, callbacks)
+        try:
+            self._parser = MultipartParser(boundary, callbacks)
+        except FormParserError as exc:  # for example a boundary over 256 characters
+            raise _bad(f"unusable multipart boundary: {exc}") from None
 
     # Parser callbacks ----------------------------------------------------------------
 
@@ -91,7 +96,7 @@ class StreamingForm:
                 raise _bad("send one file per request", "one_file_per_request")
             self._seen_file = True
             self._part_is_file = True
-            raw = options.get(b"filename*") or options.get(b"filename") or b""
+            raw = options.get(b"filename") or b""
             # browsers escape these three in filenames (HTML's multipart/form-data encoding)
             self.filename = (
                 raw.decode("utf-8", "replace")
@@ -101,6 +106,8 @@ class StreamingForm:
             )
             part_type = self._headers.get("content-type")
             self.file_content_type = part_type.decode("latin-1") if part_type else None
+        elif self._part_name in self.fields:
+            raise _bad(f"form field {self._part_name!r} is sent twice", "duplicate_field")
         elif len(self.fields) >= MAX_FIELDS:
             raise _bad(f"more than {MAX_FIELDS} form fields")
 
@@ -136,7 +143,7 @@ class StreamingForm:
             return False
         try:
             self._parser.write(chunk)
-        except MultipartParseError as exc:
+        except FormParserError as exc:
             raise _bad(f"malformed multipart body: {exc}") from None
         return True
 

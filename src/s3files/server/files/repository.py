@@ -7,13 +7,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
+from s3files.server.api_error import ApiError
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import AsyncSession
-from s3files.server.problems import ApiError
 
 __all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor"]
 
@@ -24,10 +24,15 @@ def encode_cursor(record: FileRecord) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (created_at in UTC, id) a cursor holds; 400 ``invalid_cursor`` for anything this
+    service would not have issued (including dates that leave the calendar in UTC)."""
     try:
         created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC), uuid.UUID(ident)
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError, OverflowError):
         raise ApiError(400, "invalid_cursor", "cursor is not one this service issued") from None
 
 
@@ -47,11 +52,6 @@ def _like_escape(text: str) -> str:
 class FileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def add(self, record: FileRecord) -> FileRecord:
-        self.session.add(record)
-        await self.session.flush()
-        return record
 
     async def get(
         self,
@@ -108,7 +108,3 @@ class FileRepository:
 
     async def remove(self, record: FileRecord) -> None:
         await self.session.execute(delete(FileRecord).where(FileRecord.id == record.id))
-
-    async def key_exists(self, key: str) -> bool:
-        found = await self.session.execute(select(FileRecord.id).where(FileRecord.key == key))
-        return found.first() is not None

@@ -1,32 +1,45 @@
-"""The files use cases. The request's session commits; the service never does, except around
-new objects: the ``pending`` record is committed before bytes reach the store (so that a
-crash leaves a trace that ``s3files cleanup`` can act on), and its activation is committed
-here so that a failure can still remove the object."""
+"""The files use cases, kept to the unit-of-work rule (``s3files.server.db.session``).
+
+Every method opens short ``unit_of_work`` blocks and none is open while bytes move: an
+upload is three transactions (stage a ``pending`` record, so that a crash leaves a trace
+``s3files cleanup`` can act on; transfer with no session; activate), a copy likewise, a
+hard delete hides the record, deletes the object, then removes the record."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+
 from s3files._models import StoredFile, encode_metadata
 from s3files.naming import build_key, sanitize_filename, sanitize_folder
+from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
-from s3files.server.db.session import AsyncSession
-from s3files.server.failpoints import failpoint
+from s3files.server.db.session import unit_of_work
 from s3files.server.files.repository import FileFilters, FileRepository
 from s3files.server.logs import log_event
-from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 
-__all__ = ["FileService", "UploadFields", "parse_upload_fields"]
+__all__ = [
+    "MAX_METADATA_DEPTH",
+    "FileService",
+    "UploadFields",
+    "check_description",
+    "check_metadata",
+    "parse_upload_fields",
+]
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
+
+# Deeper metadata is refused before anything is stored; the response serializer renders
+# far deeper (pydantic stops near 255 levels), so whatever is stored can be read back.
+MAX_METADATA_DEPTH = 32
 
 
 class UploadFields:
@@ -49,10 +62,38 @@ def _invalid(field: str, detail: str) -> ApiError:
     return ApiError(400, "invalid_field", f"{field}: {detail}")
 
 
+def _nesting_depth(value: Any, limit: int) -> int:
+    """How deep objects and arrays nest in ``value`` (stops counting past ``limit``);
+    iterative, so that no input can exhaust the interpreter's stack."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
+    """A JSON object of at most ``MAX_METADATA_DEPTH`` levels, under the rules of object
+    metadata (keys, JSON values, size); 400 otherwise."""
     if not isinstance(value, dict):
         raise _invalid(field, "must be a JSON object")
-    encode_metadata(value)  # same rules as object metadata: keys, JSON values, size
+    if _nesting_depth(value, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        raise ApiError(
+            400,
+            "metadata_too_deep",
+            f"{field}: nests deeper than {MAX_METADATA_DEPTH} levels",
+        )
+    encode_metadata(value)
     return value
 
 
@@ -101,33 +142,41 @@ def parse_upload_fields(fields: Mapping[str, str | None]) -> UploadFields:
 class FileService:
     """Use cases on files for one caller; every lookup is filtered by owner."""
 
-    def __init__(self, state: AppState, session: AsyncSession, principal: Principal | None) -> None:
+    def __init__(self, state: AppState, principal: Principal | None) -> None:
         self.state = state
-        self.session = session
         self.principal = principal
-        self.repository = FileRepository(session)
 
     @property
-    def _owner_filter(self) -> str | None:
+    def _owner_scope(self) -> str | None:
+        """The owner whose files the caller reaches; None (every owner) for admins."""
         if self.principal is None:
             raise ApiError(401, "unauthorized", "credentials required")
         return None if self.principal.is_admin else self.principal.owner
 
+    def _new_file_owner(self) -> str:
+        """Who owns the files the caller creates (admins included: their own name)."""
+        if self.principal is None:
+            raise ApiError(401, "unauthorized", "credentials required")
+        return self.principal.owner
+
     async def get(
         self, file_id: uuid.UUID, statuses: tuple[str, ...] = (FileStatus.ACTIVE,)
     ) -> FileRecord:
-        record = await self.repository.get(file_id, owner=self._owner_filter, statuses=statuses)
+        owner = self._owner_scope
+        async with unit_of_work(self.state.sessions) as session:
+            record = await FileRepository(session).get(file_id, owner=owner, statuses=statuses)
         if record is None:
             raise ApiError(404, "not_found", "file not found")
         return record
 
     async def get_for_download(self, file_id: uuid.UUID) -> FileRecord:
         """Owners and admins get their files; anyone gets a public file."""
-        if self.principal is not None:
-            record = await self.repository.get(file_id, owner=self._owner_filter)
-            if record is not None:
+        async with unit_of_work(self.state.sessions) as session:
+            record = await FileRepository(session).get(file_id, owner=None)
+        if record is not None and self.principal is not None:
+            owner = self._owner_scope
+            if owner is None or record.owner == owner:
                 return record
-        record = await self.repository.get(file_id, owner=None)
         if record is None or not record.is_public:
             if self.principal is None:  # the same answer whether or not the id exists
                 raise ApiError(
@@ -147,41 +196,48 @@ class FileService:
         cursor: str | None,
     ) -> tuple[list[FileRecord], str | None]:
         filters = FileFilters(
-            owner=self._owner_filter,
+            owner=self._owner_scope,
             folder=folder,
             search=search,
             content_type=content_type,
             deleted=deleted,
         )
-        rows, next_cursor = await self.repository.list(filters, limit=limit, cursor=cursor)
+        async with unit_of_work(self.state.sessions) as session:
+            rows, next_cursor = await FileRepository(session).list(
+                filters, limit=limit, cursor=cursor
+            )
         return list(rows), next_cursor
 
     # Staging: a record that exists before the object does ------------------------------
 
     async def _stage(self, record: FileRecord) -> None:
-        async with self.state.sessions() as session:
+        async with unit_of_work(self.state.sessions) as session:
             session.add(record)
-            await session.commit()
-
-    @asynccontextmanager
-    async def _activation(self, record_id: uuid.UUID, key: str) -> AsyncIterator[None]:
-        """Make a staged record active and commit it; if that fails, the object and the
-        record are removed, so that nothing half-written is left."""
-        try:
-            yield
-            await self.session.commit()
-        except BaseException:
-            await self.session.rollback()
-            await self.state.files.delete(key)
-            await self._unstage(record_id)
-            raise
 
     async def _unstage(self, record_id: uuid.UUID) -> None:
-        async with self.state.sessions() as session:
-            staged = await session.get(FileRecord, record_id)
-            if staged is not None and staged.status == FileStatus.PENDING:
-                await session.delete(staged)
-                await session.commit()
+        """Remove a record that is still ``pending`` (shielded: it runs while a failure or
+        a cancellation unwinds)."""
+        with anyio.CancelScope(shield=True):
+            async with unit_of_work(self.state.sessions) as session:
+                staged = await session.get(FileRecord, record_id)
+                if staged is not None and staged.status == FileStatus.PENDING:
+                    await session.delete(staged)
+
+    async def _discard(self, key: str) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.state.files.delete(key)
+
+    async def _activate_staged(
+        self, record_id: uuid.UUID, what: str, fill: Callable[[FileRecord], None]
+    ) -> FileRecord:
+        """Fill the staged record and make it active, in one short transaction."""
+        async with unit_of_work(self.state.sessions) as session:
+            record = await session.get(FileRecord, record_id)
+            if record is None or record.status != FileStatus.PENDING:
+                # removed by a concurrent cleanup: nothing may point at the object
+                raise ApiError(409, "conflict", f"the {what} was cancelled while in progress")
+            fill(record)
+        return record
 
     async def upload(
         self,
@@ -193,42 +249,45 @@ class FileService:
     ) -> FileRecord:
         """Stream ``chunks`` into the store, then make the record active.
 
-        ``fields`` is called after the last byte (form fields may follow the file part).
-        On any failure the object and the record are gone.
+        ``fields()`` is checked before the first byte moves (the fields known by then: all
+        of a raw upload's, a form's that precede the file part) and again after the last
+        (a form's fields may follow the file part). On any failure the object and the
+        record are gone.
         """
+        parse_upload_fields(fields())
         staged = self.new_staged_record(filename)
         key = staged.key
         files = self.state.files
         await self._stage(staged)
-        stored = None
+        stored: StoredFile | None = None
         try:
             stored = await files.upload(
                 chunks, key=key, filename=staged.original_filename, content_type=claimed_type
             )
             values = parse_upload_fields(fields())
-            failpoint("upload.after_store_write")
+            self.state.failpoints.hit("upload.after_store_write")
+            written = stored
+            record = await self._activate_staged(
+                staged.id, "upload", lambda row: self.activate(row, written, values)
+            )
         except BaseException:
             if stored is not None:
-                await files.delete(key)
+                await self._discard(key)
             await self._unstage(staged.id)
             raise
-        async with self._activation(staged.id, key):
-            record = await self.session.get(FileRecord, staged.id)
-            if record is None:  # removed by a concurrent cleanup: nothing may point at it
-                raise ApiError(409, "conflict", "the upload was cancelled while in progress")
-            self.activate(record, stored, values)
+        self.uploaded(record)
         return record
 
     def new_staged_record(self, filename: str) -> FileRecord:
         """A ``pending`` record for an upload of ``filename`` (checked, key chosen)."""
         safe_name = sanitize_filename(filename)
         files = self.state.files
-        files.sync.policy.check_extension(safe_name)
+        files.policy.check_extension(safe_name)
         return FileRecord(
             id=uuid.uuid4(),
-            owner=self._owner_filter_owner(),
+            owner=self._new_file_owner(),
             bucket=files.store.bucket,
-            key=build_key(safe_name, policy=files.sync.naming),
+            key=build_key(safe_name, policy=files.naming),
             original_filename=safe_name,
             status=FileStatus.PENDING,
             folder="",
@@ -237,7 +296,7 @@ class FileService:
         )
 
     def activate(self, record: FileRecord, stored: StoredFile, values: UploadFields) -> None:
-        """Fill a staged record from what was stored and make it active."""
+        """Fill a staged record from what was stored and make it active (no I/O)."""
         record.size = stored.size
         record.sha256 = stored.sha256
         record.etag = stored.etag
@@ -248,21 +307,19 @@ class FileService:
         record.user_metadata = values.metadata
         record.status = FileStatus.ACTIVE
         record.updated_at = utcnow()
-        self.state.metrics.uploaded_bytes.inc(stored.size)
+
+    def uploaded(self, record: FileRecord) -> None:
+        """Count and log an upload once its record is committed."""
+        self.state.metrics.uploaded_bytes.inc(record.size)
         self.state.metrics.files_uploaded.inc()
         log_event(
             "s3_file_uploaded",
             file_id=str(record.id),
             owner=record.owner,
             key=record.key,
-            size=stored.size,
-            content_type=stored.content_type,
+            size=record.size,
+            content_type=record.content_type,
         )
-
-    def _owner_filter_owner(self) -> str:
-        if self.principal is None:
-            raise ApiError(401, "unauthorized", "credentials required")
-        return self.principal.owner
 
     async def update(
         self,
@@ -274,17 +331,23 @@ class FileService:
         folder: str | None,
         fields_set: set[str],
     ) -> FileRecord:
-        record = await self.get(file_id)
+        changes: dict[str, Any] = {}
         if "description" in fields_set:
-            record.description = check_description(description)
+            changes["description"] = check_description(description)
         if "metadata" in fields_set:
-            record.user_metadata = check_metadata(metadata if metadata is not None else {})
+            changes["user_metadata"] = check_metadata(metadata if metadata is not None else {})
         if "is_public" in fields_set and is_public is not None:
-            record.is_public = is_public
+            changes["is_public"] = is_public
         if "folder" in fields_set:
-            record.folder = sanitize_folder(folder)
-        record.updated_at = utcnow()
-        await self.session.flush()
+            changes["folder"] = sanitize_folder(folder)
+        owner = self._owner_scope
+        async with unit_of_work(self.state.sessions) as session:
+            record = await FileRepository(session).get(file_id, owner=owner)
+            if record is None:
+                raise ApiError(404, "not_found", "file not found")
+            for name, value in changes.items():
+                setattr(record, name, value)
+            record.updated_at = utcnow()
         return record
 
     async def presign(
@@ -312,15 +375,11 @@ class FileService:
     async def copy(
         self, file_id: uuid.UUID, *, new_folder: str | None, new_metadata: dict[str, Any] | None
     ) -> FileRecord:
+        checked = check_metadata(new_metadata, "new_metadata") if new_metadata is not None else None
+        folder = sanitize_folder(new_folder) if new_folder is not None else None
         source = await self.get(file_id)
-        metadata = (
-            check_metadata(new_metadata, "new_metadata")
-            if new_metadata is not None
-            else (dict(source.user_metadata or {}))
-        )
-        folder = sanitize_folder(new_folder) if new_folder is not None else source.folder
         files = self.state.files
-        key = build_key(source.original_filename, policy=files.sync.naming)
+        key = build_key(source.original_filename, policy=files.naming)
         staged = FileRecord(
             id=uuid.uuid4(),
             owner=source.owner,
@@ -330,43 +389,77 @@ class FileService:
             content_type=source.content_type,
             size=source.size,
             sha256=source.sha256,
-            folder=folder,
+            folder=folder if folder is not None else source.folder,
             description=source.description,
             is_public=False,
-            user_metadata=metadata,
+            user_metadata=checked if checked is not None else dict(source.user_metadata or {}),
             status=FileStatus.PENDING,
         )
         await self._stage(staged)
+        copied = None
         try:
             copied = await files.copy(source.key, dest_key=key)
+            etag = copied.etag
+
+            def fill(record: FileRecord) -> None:
+                record.etag = etag
+                record.status = FileStatus.ACTIVE
+
+            return await self._activate_staged(staged.id, "copy", fill)
         except BaseException:
+            if copied is not None:
+                await self._discard(key)
             await self._unstage(staged.id)
             raise
-        async with self._activation(staged.id, key):
-            record = await self.session.get(FileRecord, staged.id)
-            if record is None:
-                raise ApiError(409, "conflict", "the copy was cancelled while in progress")
-            record.etag = copied.etag
-            record.status = FileStatus.ACTIVE
-        return record
 
     async def delete(self, file_id: uuid.UUID, *, hard: bool) -> None:
+        owner = self._owner_scope
         if not hard:
-            record = await self.get(file_id)
-            record.status = FileStatus.DELETED
-            record.deleted_at = datetime.now(UTC)
-            await self.session.flush()
+            async with unit_of_work(self.state.sessions) as session:
+                record = await FileRepository(session).get(file_id, owner=owner)
+                if record is None:
+                    raise ApiError(404, "not_found", "file not found")
+                record.status = FileStatus.DELETED
+                record.deleted_at = datetime.now(UTC)
         else:
-            record = await self.get(file_id, (FileStatus.ACTIVE, FileStatus.DELETED))
-            await self.repository.remove(record)
-            await self.session.flush()
-            await self.state.files.delete(record.key)  # last: a failure rolls the row back
+            record = await self._hide_for_removal(file_id, owner)
+            try:
+                await self.state.files.delete(record.key)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    async with unit_of_work(self.state.sessions) as session:
+                        hidden = await session.get(FileRecord, record.id)
+                        if hidden is not None and hidden.status == FileStatus.PENDING:
+                            hidden.status = record.status
+                raise
+            async with unit_of_work(self.state.sessions) as session:
+                await FileRepository(session).remove(record)
         log_event("s3_file_deleted", file_id=str(record.id), owner=record.owner, hard=hard)
 
+    async def _hide_for_removal(self, file_id: uuid.UUID, owner: str | None) -> FileRecord:
+        """Mark the record ``pending`` before its object goes: reads no longer see it, and
+        if the process dies here, ``cleanup`` finishes the removal. The returned copy keeps
+        the status it had."""
+        async with unit_of_work(self.state.sessions) as session:
+            record = await FileRepository(session).get(
+                file_id, owner=owner, statuses=(FileStatus.ACTIVE, FileStatus.DELETED)
+            )
+            if record is None:
+                raise ApiError(404, "not_found", "file not found")
+            before = record.status
+            record.status = FileStatus.PENDING
+        record.status = before  # detached now: only the copy returned here changes
+        return record
+
     async def restore(self, file_id: uuid.UUID) -> FileRecord:
-        record = await self.get(file_id, (FileStatus.DELETED,))
-        record.status = FileStatus.ACTIVE
-        record.deleted_at = None
-        record.updated_at = utcnow()
-        await self.session.flush()
+        owner = self._owner_scope
+        async with unit_of_work(self.state.sessions) as session:
+            record = await FileRepository(session).get(
+                file_id, owner=owner, statuses=(FileStatus.DELETED,)
+            )
+            if record is None:
+                raise ApiError(404, "not_found", "file not found")
+            record.status = FileStatus.ACTIVE
+            record.deleted_at = None
+            record.updated_at = utcnow()
         return record

@@ -14,12 +14,12 @@ from s3files._errors import InvalidInputError, ObjectNotFoundError, S3FilesError
 from s3files._models import PresignedPost, PresignedURL, UploadPart
 from s3files.direct import plan_parts
 from s3files.naming import build_key, sanitize_filename, sanitize_folder
+from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
 from s3files.server.db.session import AsyncSession
 from s3files.server.files.service import check_metadata
 from s3files.server.logs import log_event
-from s3files.server.problems import ApiError
 from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest

@@ -14,6 +14,9 @@ each field names its environment variable:
     S3FILES_DB_POOL_SIZE             database connections kept open (default: from the above)
     S3FILES_DB_POOL_TIMEOUT          seconds to wait for a connection before answering 503
     S3FILES_RETRY_AFTER              seconds a 503 asks the client to wait
+    S3FILES_IDEMPOTENCY_LEASE        seconds an upload's Idempotency-Key stays claimed
+                                     without a renewal (a dead replica's upload is
+                                     taken over by a retry after that)
 
 Saturation is answered at once (503 ``busy`` with ``Retry-After``), never by a wait into a
 timeout. The counters are per process: with several replicas, each takes its own share.
@@ -47,6 +50,7 @@ class ServiceLimits:
     db_pool_size: int | None = None
     db_pool_timeout: float = 5.0
     retry_after: int = 2
+    idempotency_lease: float = 30.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServiceLimits:

@@ -4,11 +4,15 @@ replica signs, another accepts; two cleanups at once lose nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import re
 import sqlite3
+import threading
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +21,13 @@ import httpx
 import pytest
 
 from s3files import FileStore, Settings
+from s3files.server.db.locks import exclusive
 from s3files.server.db.migrate import HEAD_REVISION
+from s3files.server.db.session import create_engine
 from tests import samples
 from tests.harness.haproxy import ReplicatedService, haproxy_config
 from tests.server._replicas import cli, cluster_settings, db_rows, new_key, replica_env
+from tests.server.conftest import run_async
 
 
 class Cluster(ReplicatedService):
@@ -258,3 +265,35 @@ def test_the_readme_shows_the_haproxy_configuration_the_tests_run() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     shown = readme.split("```haproxy\n", 1)[1].split("```", 1)[0]
     assert shown == haproxy_config(8000, 8404, [("r1", 8001), ("r2", 8002), ("r3", 8003)])
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_exclusive_lets_one_holder_in_at_a_time(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """What keeps two ``cleanup --fix`` apart: two engines (as on two machines) on one
+    database; the second holder gets in only after the first left."""
+    if database == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"l_{uuid.uuid4().hex[:8]}")
+        url = url.replace("postgresql://", "postgresql+asyncpg://")
+    spans: list[tuple[float, float]] = []
+
+    async def hold() -> None:
+        engine = create_engine(url)
+        try:
+            async with exclusive(engine, "cleanup"):
+                entered = time.monotonic()
+                await asyncio.sleep(0.5)
+                spans.append((entered, time.monotonic()))
+        finally:
+            await engine.dispose()
+
+    holders = [threading.Thread(target=run_async, args=(hold(),)) for _ in range(2)]
+    for holder in holders:
+        holder.start()
+    for holder in holders:
+        holder.join(30)
+    first, second = sorted(spans)
+    assert second[0] >= first[1], "the second holder entered while the first held the lock"

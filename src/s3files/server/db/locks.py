@@ -26,15 +26,29 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-__all__ = ["exclusive", "lock_key"]
+__all__ = ["exclusive", "lock_key", "serialize_transaction"]
 
 
 def lock_key(name: str) -> int:
     """The advisory lock number of ``name`` (a signed 64-bit integer, stable)."""
     digest = hashlib.sha256(f"s3files:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def serialize_transaction(session: AsyncSession, name: str) -> None:
+    """Make the session's transaction the only one under lock ``name`` until it ends: a
+    check-then-insert (the first start's admin key) runs once however many replicas start.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: a no-op write that takes the
+    database file's write lock (the busy timeout lets the others wait for it).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+    elif dialect == "sqlite":
+        await session.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
 @contextlib.asynccontextmanager

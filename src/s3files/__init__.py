@@ -41,7 +41,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 10
 if TYPE_CHECKING:
     from typing import Any
 
-    from s3files._config import Settings, StorageLocation, load_settings
+    from s3files._config import S3Config, Settings, StorageLocation, load_settings
     from s3files._models import (
         ListPage,
         MultipartUploadInfo,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
         S3ObjectPage,
         StorageClass,
     )
-    from s3files.direct import VerifiedObject
+    from s3files.direct import DirectUploadPlan, PartPlan, Rejection, UploadStatus, VerifiedObject
     from s3files.naming import NamingPolicy, build_key, sanitize_filename
     from s3files.signing import Credentials, LocalURLSigner
     from s3files.store import AsyncFileStore, FileStore, UploadSource, open_store
@@ -74,6 +74,7 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
+    "S3Config": "s3files._config",
     "Settings": "s3files._config",
     "StorageLocation": "s3files._config",
     "load_settings": "s3files._config",
@@ -95,6 +96,10 @@ _LAZY: dict[str, str] = {
     "S3Object": "s3files.connector",
     "S3ObjectPage": "s3files.connector",
     "StorageClass": "s3files.connector",
+    "DirectUploadPlan": "s3files.direct",
+    "PartPlan": "s3files.direct",
+    "Rejection": "s3files.direct",
+    "UploadStatus": "s3files.direct",
     "VerifiedObject": "s3files.direct",
     "NamingPolicy": "s3files.naming",
     "build_key": "s3files.naming",
@@ -134,6 +139,7 @@ __all__ = [
     "ChecksumMismatchError",
     "ConfigurationError",
     "Credentials",
+    "DirectUploadPlan",
     "EmptyFileError",
     "ExpiredSignatureError",
     "FileStore",
@@ -153,13 +159,16 @@ __all__ = [
     "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectWriter",
+    "PartPlan",
     "PermissionDeniedError",
     "PresignedPost",
     "PresignedURL",
     "PutOptions",
     "RateLimiter",
+    "Rejection",
     "RetryPolicy",
     "S3Bucket",
+    "S3Config",
     "S3Connector",
     "S3FilesError",
     "S3Object",
@@ -178,6 +187,7 @@ __all__ = [
     "UploadPart",
     "UploadPolicy",
     "UploadSource",
+    "UploadStatus",
     "VerifiedObject",
     "__version__",
     "build_key",

@@ -54,7 +54,7 @@ from s3files._models import (
     encode_metadata,
 )
 from s3files._receiving import receive_object, receive_part, stale_temporary_files
-from s3files.direct import DirectUploads, VerifiedObject
+from s3files.direct import DirectUploadPlan, DirectUploads, Rejection, VerifiedObject
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
 from s3files.signing import LocalURLSigner
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
@@ -826,6 +826,8 @@ class AsyncFileStore:
         claimed_type: str | None,
         max_size: int,
         expected_sha256: str | None = None,
+        expected_size: int | None = None,
+        checksum: bool = False,
     ) -> VerifiedObject:
         return await self._run(
             self.sync.verify_object,
@@ -834,6 +836,62 @@ class AsyncFileStore:
             claimed_type=claimed_type,
             max_size=max_size,
             expected_sha256=expected_sha256,
+            expected_size=expected_size,
+            checksum=checksum,
+        )
+
+    async def plan_direct_upload(
+        self,
+        filename: str,
+        content_type: str | None,
+        *,
+        max_size: int | None = None,
+        prefix: str | None = None,
+        size: int | None = None,
+        expires_in: int | None = None,
+    ) -> DirectUploadPlan:
+        """``FileStore.plan_direct_upload``: pure computation, so it runs on the loop."""
+        return self.sync.plan_direct_upload(
+            filename,
+            content_type,
+            max_size=max_size,
+            prefix=prefix,
+            size=size,
+            expires_in=expires_in,
+        )
+
+    async def sign_direct_upload(
+        self, plan: DirectUploadPlan, *, fields: Mapping[str, str] | None = None
+    ) -> PresignedPost:
+        return await self._run(self.sync.sign_direct_upload, plan, fields=fields)
+
+    async def verify_or_reject(
+        self,
+        key: str,
+        *,
+        filename: str,
+        claimed_type: str | None,
+        max_size: int,
+        staging_key: str | None = None,
+        expected_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> VerifiedObject | Rejection:
+        return await self._run(
+            self.sync.verify_or_reject,
+            key,
+            filename=filename,
+            claimed_type=claimed_type,
+            max_size=max_size,
+            staging_key=staging_key,
+            expected_size=expected_size,
+            expected_sha256=expected_sha256,
+        )
+
+    async def discard_direct_upload(
+        self, key: str, *, staging_key: str | None = None, multipart_id: str | None = None
+    ) -> None:
+        await self._run(
+            self.sync.discard_direct_upload, key, staging_key=staging_key, multipart_id=multipart_id
         )
 
 

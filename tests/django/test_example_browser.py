@@ -192,7 +192,7 @@ def test_a_spoofed_file_is_refused_after_the_upload(
     [(key, state)] = example_app.rows(
         "select key, status from s3files_upload where original_filename = ?", "invoice.png"
     )
-    assert state == "failed"
+    assert state == "rejected"
     assert not boto_client.list_objects_v2(Bucket=django_bucket, Prefix=key).get("KeyCount")
 
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from s3files.contrib.django.models import Upload
+from s3files.direct import UploadStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,15 @@ def test_migration_creates_the_table_and_matches_the_model() -> None:
     assert "No changes detected" in out.getvalue()
 
 
-def test_statuses() -> None:
-    assert (Upload.STATUS_PENDING, Upload.STATUS_COMPLETE, Upload.STATUS_FAILED) == (
-        "pending",
-        "complete",
-        "failed",
-    )
-    assert {value for value, _ in Upload.STATUS_CHOICES} == {"pending", "complete", "failed"}
+def test_statuses_are_the_services() -> None:
+    assert (
+        Upload.STATUS_PENDING,
+        Upload.STATUS_COMPLETE,
+        Upload.STATUS_REJECTED,
+        Upload.STATUS_ABORTED,
+        Upload.STATUS_EXPIRED,
+    ) == ("pending", "complete", "rejected", "aborted", "expired")
+    assert tuple(value for value, _ in Upload.STATUS_CHOICES) == UploadStatus.ALL
 
 
 def test_a_new_upload_is_pending_with_a_random_id() -> None:

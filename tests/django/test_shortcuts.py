@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from typing import Any
@@ -51,18 +52,20 @@ def test_form_data_has_brief_003s_shape_and_a_pending_row(prefix: str, django_bu
     assert result["form_url"].endswith(f"/{django_bucket}")
     fields = result["form_fields"]
     assert fields["Content-Type"] == "image/png"
-    assert fields["key"] == result["key"]
+    upload = Upload.objects.get(pk=result["upload_id"])
+    # the form writes to a staging key of its own; only completion makes the file at "key"
+    assert fields["key"] == upload.staging_key == f".uploads/{uuid.UUID(result['upload_id']).hex}"
     # <prefix>/<uuid>.<ext>: never the raw filename
     folder, name = result["key"].rsplit("/", 1)
     assert folder == prefix and uuid.UUID(name.removesuffix(".png")) and name.endswith(".png")
-    upload = Upload.objects.get(pk=result["upload_id"])
     assert upload.status == Upload.STATUS_PENDING
     assert upload.original_filename == "Holiday Photo.PNG"
     assert upload.key == result["key"] and upload.bucket == django_bucket
     assert upload.max_size == MiB and upload.size is None and upload.owner is None
     conditions = policy_of(result)["conditions"]
     assert ["content-length-range", 1, MiB] in conditions
-    assert {"key": result["key"]} in conditions
+    assert {"key": upload.staging_key} in conditions
+    assert {"key": result["key"]} not in conditions
 
 
 def test_max_file_size_is_capped_by_the_setting(prefix: str, settings: Any) -> None:
@@ -142,13 +145,31 @@ def test_complete_after_a_real_post(prefix: str, boto_client: Any, django_bucket
     upload = Upload.objects.get(pk=result["upload_id"])
     assert upload.status == Upload.STATUS_COMPLETE and upload.is_complete
     assert upload.size == len(body) and upload.completed_at is not None
+    assert upload.sha256 == hashlib.sha256(body).hexdigest() and upload.etag
     stored = boto_client.get_object(Bucket=django_bucket, Key=result["key"])
     assert stored["Body"].read() == body and stored["ContentType"] == "image/png"
+    assert not exists(boto_client, django_bucket, result["form_fields"]["key"])  # unstaged
     # completing again is harmless
     assert complete_upload(result["upload_id"]) == done
-    assert complete_upload(result["upload_id"], status=Upload.STATUS_FAILED)["code"] == (
+    assert complete_upload(result["upload_id"], status=Upload.STATUS_ABORTED)["code"] == (
         "upload_closed"
     )
+
+
+def test_replaying_the_form_after_completion_changes_nothing(
+    prefix: str, boto_client: Any, django_bucket: str
+) -> None:
+    body = samples.png() + b"\0" * 100
+    result = uploaded(prefix, body)
+    assert complete_upload(result["upload_id"])["success"] is True
+    replay = post_form(result, samples.elf(), filename="photo.png", content_type="image/png")
+    assert replay.status_code == 204, replay.text  # the policy is still valid ...
+    stored = boto_client.get_object(Bucket=django_bucket, Key=result["key"])
+    assert stored["Body"].read() == body  # ... but it cannot reach the file
+    assert complete_upload(result["upload_id"])["success"] is True
+    assert boto_client.get_object(Bucket=django_bucket, Key=result["key"])["Body"].read() == body
+    link = get_upload_file_url(result["upload_id"])
+    assert httpx.get(link["url"]).content == body
 
 
 def test_completion_before_the_file_arrives_keeps_it_pending(prefix: str) -> None:
@@ -170,7 +191,7 @@ def test_expired_form_is_refused_by_the_store(prefix: str, settings: Any) -> Non
     done = complete_upload(result["upload_id"])
     assert done["success"] is False and done["code"] == "expired"
     upload = Upload.objects.get(pk=result["upload_id"])
-    assert upload.status == Upload.STATUS_FAILED and "expired" in upload.error
+    assert upload.status == Upload.STATUS_EXPIRED and "expired" in upload.error
 
 
 def test_oversize_body_is_refused_by_the_store(
@@ -181,6 +202,7 @@ def test_oversize_body_is_refused_by_the_store(
     response = post_form(result, body, filename="photo.png", content_type="image/png")
     assert response.status_code == 400 and "EntityTooLarge" in response.text
     assert not exists(boto_client, django_bucket, result["key"])
+    assert not exists(boto_client, django_bucket, result["form_fields"]["key"])
     done = complete_upload(result["upload_id"])
     assert done["code"] == "not_uploaded" and done["status"] == Upload.STATUS_PENDING
 
@@ -198,15 +220,16 @@ def test_spoofed_type_fails_at_completion_and_is_deleted(
     prefix: str, boto_client: Any, django_bucket: str
 ) -> None:
     result = uploaded(prefix, samples.pdf(), "photo.png", "image/png")  # a PDF dressed as PNG
-    assert exists(boto_client, django_bucket, result["key"])
+    assert exists(boto_client, django_bucket, result["form_fields"]["key"])  # staged
     done = complete_upload(result["upload_id"])
     assert done["success"] is False and done["code"] == "unsupported_file_type"
-    assert "does not match" in done["error"] and done["status"] == Upload.STATUS_FAILED
+    assert "does not match" in done["error"] and done["status"] == Upload.STATUS_REJECTED
     assert not exists(boto_client, django_bucket, result["key"])
+    assert not exists(boto_client, django_bucket, result["form_fields"]["key"])
     upload = Upload.objects.get(pk=result["upload_id"])
-    assert upload.status == Upload.STATUS_FAILED and "does not match" in upload.error
+    assert upload.status == Upload.STATUS_REJECTED and "does not match" in upload.error
     again = complete_upload(result["upload_id"])
-    assert again["code"] == "upload_failed" and "does not match" in again["error"]
+    assert again["code"] == "upload_rejected" and "does not match" in again["error"]
 
 
 def test_a_file_over_the_limit_that_got_in_fails_at_completion(
@@ -214,27 +237,28 @@ def test_a_file_over_the_limit_that_got_in_fails_at_completion(
 ) -> None:
     """Should a store ignore the policy's size range, verification still counts the bytes."""
     result = signed(prefix, max_file_size=1000)
-    boto_client.put_object(
-        Bucket=django_bucket, Key=result["key"], Body=samples.png() + b"\0" * 2000
-    )
+    staged = result["form_fields"]["key"]
+    boto_client.put_object(Bucket=django_bucket, Key=staged, Body=samples.png() + b"\0" * 2000)
     done = complete_upload(result["upload_id"])
-    assert done["code"] == "file_too_large" and done["status"] == Upload.STATUS_FAILED
+    assert done["code"] == "file_too_large" and done["status"] == Upload.STATUS_REJECTED
     assert not exists(boto_client, django_bucket, result["key"])
+    assert not exists(boto_client, django_bucket, staged)
 
 
 def test_client_reported_failure_removes_the_object(
     prefix: str, boto_client: Any, django_bucket: str
 ) -> None:
     result = uploaded(prefix, samples.png())
-    done = complete_upload(result["upload_id"], status=Upload.STATUS_FAILED)
-    assert done["success"] is True and done["status"] == Upload.STATUS_FAILED
+    done = complete_upload(result["upload_id"], status=Upload.STATUS_ABORTED)
+    assert done["success"] is True and done["status"] == Upload.STATUS_ABORTED
     assert not exists(boto_client, django_bucket, result["key"])
-    assert Upload.objects.get(pk=result["upload_id"]).status == Upload.STATUS_FAILED
+    assert not exists(boto_client, django_bucket, result["form_fields"]["key"])
+    assert Upload.objects.get(pk=result["upload_id"]).status == Upload.STATUS_ABORTED
 
 
-def test_status_must_be_complete_or_failed(prefix: str) -> None:
+def test_status_must_be_complete_or_aborted(prefix: str) -> None:
     result = signed(prefix)
-    for status in (Upload.STATUS_PENDING, "done", ""):
+    for status in (Upload.STATUS_PENDING, Upload.STATUS_REJECTED, "failed", "done", ""):
         assert complete_upload(result["upload_id"], status=status)["code"] == "invalid_status"
 
 

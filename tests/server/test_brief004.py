@@ -148,16 +148,21 @@ def test_custom_folder_copy_and_deletes(service: Service) -> None:
 
 
 def test_testing_example(service: Service) -> None:
-    """Brief 004's own test: ('test.pdf', b'fake pdf content', 'application/pdf') → 201.
-    The content is plain text, so it is stored and served as text/plain, never as a PDF."""
+    """The module's own test posts ('test.pdf', b'fake pdf content', 'application/pdf'):
+    plain text under a name that promises a PDF is a type mismatch (415), while a real PDF
+    under that name is stored as one (201)."""
     with service.client() as client:
         files = {"file": ("test.pdf", b"fake pdf content", "application/pdf")}
+        refused = client.post("/api/v1/files/upload", files=files)
+        files = {"file": ("test.pdf", samples.pdf(), "application/pdf")}
         response = client.post("/api/v1/files/upload", files=files)
+    assert refused.status_code == 415
+    assert refused.json()["error"] == "unsupported_file_type"
     assert response.status_code == 201
     data = response.json()
     assert "id" in data
     assert "s3_key" in data
-    assert data["content_type"] == "text/plain"
+    assert data["content_type"] == "application/pdf"
 
 
 @pytest.mark.parametrize("public", [True, False])

@@ -30,6 +30,8 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes a CLI process use the same store and database."""
     env = {
         "PATH": "/usr/bin:/bin",
+        # the code under test, when it is not the installed package (a worktree)
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         "HOME": str(settings.data_dir),
         "S3FILES_DATA_DIR": str(settings.data_dir),
         "S3FILES_DATABASE_URL": settings.database(),

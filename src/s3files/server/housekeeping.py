@@ -3,15 +3,23 @@
 Each step touches only what is older than a grace period, so it is safe beside live traffic,
 and each is idempotent, so it can run again and again:
 
-1. direct uploads past their expiry: multipart aborted, object deleted, marked ``expired``;
-2. multipart uploads in the store that no pending upload owns: aborted;
+1. direct uploads past their expiry: multipart aborted, staged and final objects deleted,
+   marked ``expired``. A multipart upload already gone (a bucket lifecycle rule aborted
+   it) counts as aborted; an abort the store refuses leaves the upload pending (its parts
+   are still stored) and is reported with the upload id in ``refused_aborts``;
+2. multipart uploads in the store that no pending upload owns: aborted (a refusal is
+   reported the same way);
 3. files in the trash longer than the retention period: object and record removed;
 4. ``pending`` file records (an upload or copy that never finished): object and record removed;
-5. objects with no record (orphans): deleted;
+5. objects with no record (orphans): deleted; staged form uploads (``.uploads/<id>``) that no
+   pending upload owns, such as a form replayed after completion, are counted apart
+   (``stale_staging_objects``) and deleted too;
 6. records whose object is gone: removed.
 
-Without ``fix`` it only reports. Steps 5 and 6 walk the store's listing and the records in
-the same key order side by side, in constant memory.
+Without ``fix`` it only reports. Every step keeps the unit-of-work rule: the database is
+read and written in short transactions, never while the store is called. Steps 5 and 6
+walk the store's listing and the records in the same key order side by side, in constant
+memory.
 """
 
 from __future__ import annotations
@@ -21,20 +29,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from s3files._errors import ObjectNotFoundError
+from s3files._errors import ObjectNotFoundError, StoreError
+from s3files.direct import is_staging_key
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
-from s3files.server.db.session import AsyncSession
+from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.logs import log_event
 from s3files.server.uploads.repository import UploadRepository
 from s3files.store import AsyncFileStore
-from s3files.stores.local import LocalStore
 
 __all__ = ["CleanupReport", "cleanup"]
 
 _BATCH = 1000
+_LEASE = timedelta(minutes=10)  # how long expiring one upload may take
 
 
 @dataclass
@@ -49,6 +58,8 @@ class CleanupReport:
     orphan_objects: list[str] = field(default_factory=list)
     missing_objects: list[str] = field(default_factory=list)
     stale_temporary_files: int = 0
+    stale_staging_objects: list[str] = field(default_factory=list)
+    refused_aborts: list[str] = field(default_factory=list)  # "<upload id>: <why>"
 
     def counts(self) -> dict[str, int]:
         return {
@@ -74,37 +85,72 @@ async def cleanup(
     now = utcnow()
     cutoff = now - grace
     report = CleanupReport(fixed=fix)
-    async with sessions() as session:
-        await _expired_uploads(session, files, report, cutoff, fix)
-        await _stale_multipart(session, files, report, cutoff, fix)
-        await _purge_trash(session, files, report, now - retention, fix)
-        await _unfinished_files(session, files, report, cutoff, fix)
+    await _expired_uploads(sessions, files, report, cutoff, fix)
+    await _stale_multipart(sessions, files, report, cutoff, fix)
+    await _purge_trash(sessions, files, report, now - retention, fix)
+    await _unfinished_files(sessions, files, report, cutoff, fix)
+    async with unit_of_work(sessions) as session:
         pending = await UploadRepository(session).pending_keys()
-        await _reconcile(engine, session, files, report, cutoff, pending, fix)
-    store = files.store
-    if isinstance(store, LocalStore):
-        report.stale_temporary_files = await files.run_sync(_stale_temporary, store, cutoff, fix)
+    await _reconcile(engine, sessions, files, report, cutoff, pending, fix)
+    report.stale_temporary_files = await files.stale_temporary_files(older_than=cutoff, remove=fix)
     log_event("cleanup_finished", fixed=fix, **report.counts())
     return report
 
 
 async def _expired_uploads(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    for upload in await UploadRepository(session).expired_pending(cutoff):
+    async with unit_of_work(sessions) as session:
+        expired = await UploadRepository(session).expired_pending(cutoff)
+    for upload in expired:
         report.expired_uploads.append(upload.key)
-        if fix:
-            if upload.multipart_id:
-                await files.abort_multipart(upload.key, upload.multipart_id)
-            await files.delete(upload.key)
-            upload.status = UploadStatus.EXPIRED
-            await session.commit()
+        if not fix:
+            continue
+        async with unit_of_work(sessions) as session:  # the lease a completion would take
+            now = utcnow()
+            if not await UploadRepository(session).claim(upload.id, now=now, until=now + _LEASE):
+                continue  # a completion (or another cleanup) is working on it
+        try:
+            await files.discard_direct_upload(
+                upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
+            )
+        except StoreError as exc:
+            _refused(report, str(upload.id), upload.multipart_id, exc)
+            async with unit_of_work(sessions) as session:
+                await UploadRepository(session).release(upload.id)
+            continue  # still pending: its parts are stored; the next run tries again
+        async with unit_of_work(sessions) as session:
+            current = await UploadRepository(session).get(upload.id, owner=None, for_update=True)
+            if current is not None and current.status == UploadStatus.PENDING:
+                current.status = UploadStatus.EXPIRED
+                current.completing_until = None
+
+
+def _refused(
+    report: CleanupReport, upload_id: str, multipart_id: str | None, exc: Exception
+) -> None:
+    report.refused_aborts.append(f"{upload_id}: {exc}")
+    log_event(
+        "multipart_abort_refused",
+        upload_id=upload_id,
+        multipart_id=multipart_id,
+        error=str(exc),
+    )
 
 
 async def _stale_multipart(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    owned = await UploadRepository(session).pending_multipart_ids()
+    async with unit_of_work(sessions) as session:
+        owned = await UploadRepository(session).pending_multipart_ids()
     for upload in await files.list_multipart_uploads():
         if upload.upload_id in owned:
             continue
@@ -112,49 +158,69 @@ async def _stale_multipart(
             continue
         report.stale_multipart_uploads.append(upload.key)
         if fix:
-            await files.abort_multipart(upload.key, upload.upload_id)
+            try:
+                await files.abort_multipart(upload.key, upload.upload_id)
+            except StoreError as exc:
+                _refused(report, upload.upload_id, upload.upload_id, exc)
+
+
+async def _records_in_batches(
+    sessions: async_sessionmaker[AsyncSession], where: ColumnElement[bool], fix: bool
+) -> AsyncIterator[FileRecord]:
+    """Records matching ``where``, a batch per short transaction. With ``fix`` each batch
+    is expected to be removed before the next is read; without, one batch is reported."""
+    statement = select(FileRecord).where(where).order_by(FileRecord.id).limit(_BATCH)
+    while True:
+        async with unit_of_work(sessions) as session:
+            records = (await session.execute(statement)).scalars().all()
+        for record in records:
+            yield record
+        if not fix or len(records) < _BATCH:
+            return
+
+
+async def _remove(
+    sessions: async_sessionmaker[AsyncSession], files: AsyncFileStore, record: FileRecord
+) -> None:
+    """The object first, then the record: a failed delete leaves both for the next run."""
+    await files.delete(record.key)
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
 
 
 async def _purge_trash(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, before: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    before: datetime,
+    fix: bool,
 ) -> None:
-    statement = (
-        select(FileRecord)
-        .where(FileRecord.status == FileStatus.DELETED, FileRecord.deleted_at < before)
-        .limit(_BATCH)
-    )
-    while records := (await session.execute(statement)).scalars().all():
-        for record in records:
-            report.purged_files.append(record.key)
-            if fix:
-                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
-                await files.delete(record.key)
-                await session.commit()
-        if not fix:
-            return
+    trashed = (FileRecord.status == FileStatus.DELETED) & (FileRecord.deleted_at < before)
+    async for record in _records_in_batches(sessions, trashed, fix):
+        report.purged_files.append(record.key)
+        if fix:
+            await _remove(sessions, files, record)
 
 
 async def _unfinished_files(
-    session: AsyncSession, files: AsyncFileStore, report: CleanupReport, cutoff: datetime, fix: bool
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    cutoff: datetime,
+    fix: bool,
 ) -> None:
-    statement = (
-        select(FileRecord)
-        .where(FileRecord.status == FileStatus.PENDING, FileRecord.created_at < cutoff)
-        .limit(_BATCH)
-    )
-    while records := (await session.execute(statement)).scalars().all():
-        for record in records:
-            report.unfinished_files.append(record.key)
-            if fix:
-                await files.delete(record.key)
-                await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
-                await session.commit()
-        if not fix:
-            return
+    unfinished = (FileRecord.status == FileStatus.PENDING) & (FileRecord.created_at < cutoff)
+    async for record in _records_in_batches(sessions, unfinished, fix):
+        report.unfinished_files.append(record.key)
+        if fix:
+            await _remove(sessions, files, record)
 
 
-async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[FileRecord]:
-    """Every file record in byte order of its key (as the store lists), in batches."""
+async def _record_keys(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[FileRecord]:
+    """Every file record in byte order of its key (as the store lists), a batch per short
+    transaction."""
     collation = "C" if engine.dialect.name == "postgresql" else "BINARY"
     ordered = FileRecord.key.collate(collation)
     last: str | None = None
@@ -162,7 +228,8 @@ async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncItera
         statement = select(FileRecord).order_by(ordered).limit(_BATCH)
         if last is not None:
             statement = statement.where(ordered > last)
-        batch = (await session.execute(statement)).scalars().all()
+        async with unit_of_work(sessions) as session:
+            batch = (await session.execute(statement)).scalars().all()
         for record in batch:
             yield record
         if len(batch) < _BATCH:
@@ -172,14 +239,14 @@ async def _record_keys(engine: AsyncEngine, session: AsyncSession) -> AsyncItera
 
 async def _reconcile(
     engine: AsyncEngine,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     files: AsyncFileStore,
     report: CleanupReport,
     cutoff: datetime,
     pending: set[str],
     fix: bool,
 ) -> None:
-    records = _record_keys(engine, session)
+    records = _record_keys(engine, sessions)
     record = await anext(records, None)
     gone: list[FileRecord] = []
     async for info in files.iter_objects():
@@ -192,7 +259,8 @@ async def _reconcile(
         young = info.last_modified is not None and info.last_modified > cutoff
         if info.key in pending or young:
             continue
-        report.orphan_objects.append(info.key)
+        found = report.stale_staging_objects if is_staging_key(info.key) else report.orphan_objects
+        found.append(info.key)
         if fix:
             await files.delete(info.key)
     while record is not None:
@@ -206,18 +274,8 @@ async def _reconcile(
             continue  # listed late: it is there after all
         report.missing_objects.append(missing.key)
         if fix:
-            await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
-            await session.execute(delete(DirectUpload).where(DirectUpload.file_id == missing.id))
-            await session.commit()
-
-
-def _stale_temporary(store: LocalStore, cutoff: datetime, fix: bool) -> int:
-    """Writes that a killed process left in the local store's temporary folder."""
-    count = 0
-    for path in (store.root / ".s3files" / "tmp").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff.timestamp():
-                count += 1
-                if fix:
-                    path.unlink()
-    return count
+            async with unit_of_work(sessions) as session:
+                await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
+                await session.execute(
+                    delete(DirectUpload).where(DirectUpload.file_id == missing.id)
+                )

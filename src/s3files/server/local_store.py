@@ -6,13 +6,10 @@ forged or expired one answers 403 with ``invalid_signature`` / ``expired_signatu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from s3files._errors import EmptyFileError, FileTooLargeError
-from s3files._models import PutOptions
 from s3files.server.deps import StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
@@ -63,36 +60,10 @@ async def signed_download(
     )
 
 
-def _write_form_body(
-    store: LocalStore, key: str, content_type: str, max_size: int, chunks: Iterable[bytes]
-) -> None:
-    """What the S3 server does with a POST form: store the bytes, refusing more than the
-    policy's limit (and leaving nothing behind then)."""
-    writer = store.open_writer(key, PutOptions(content_type=content_type))
-    size = 0
-    try:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > max_size:
-                raise FileTooLargeError(
-                    f"file is larger than the policy's {max_size} bytes",
-                    limit=max_size,
-                    reason="file_too_large",
-                    key=key,
-                )
-            writer.write(chunk)
-        if size == 0:
-            raise EmptyFileError("file is empty", reason="empty_file", key=key)
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-
-
 @router.post(
     "/store-upload",
     status_code=204,
-    responses=error_responses(400, 403, 413),
+    responses=error_responses(400, 403, 413, 415),
     summary="Form upload through a signed local-store policy",
 )
 async def signed_form_upload(request: Request, state: StateDep) -> Response:
@@ -110,31 +81,18 @@ async def signed_form_upload(request: Request, state: StateDep) -> Response:
         raise ApiError(403, "policy_violation", "the key does not match the policy")
     if fields.get("Content-Type") != policy["content_type"]:
         raise ApiError(403, "policy_violation", "the content type does not match the policy")
-    await state.files.run_sync(
-        _write_form_body,
-        store,
+    # what the S3 server does with a POST form: the bytes, at most the policy's limit
+    await state.files.receive_upload(
         policy["key"],
-        policy["content_type"],
-        int(policy["max_size"]),
         form.file_chunks(),
+        content_type=policy["content_type"],
+        max_size=int(policy["max_size"]),
+        allow_empty=False,
     )
     return Response(status_code=204)
 
 
 MAX_PART_BYTES = 5 * 1024**3
-
-
-def _write_object(
-    store: LocalStore, key: str, content_type: str, chunks: Iterable[bytes]
-) -> str | None:
-    writer = store.open_writer(key, PutOptions(content_type=content_type))
-    try:
-        for chunk in chunks:
-            writer.write(chunk)
-        return writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
 
 
 @router.put(
@@ -148,8 +106,7 @@ async def signed_put(key: str, request: Request, state: StateDep) -> Response:
     params = store.signer.verify("PUT", key, dict(request.query_params))
     etag: str | None
     if "uploadId" in params:
-        etag = await state.files.run_sync(
-            store.write_part,
+        etag = await state.files.receive_part(
             key,
             params["uploadId"],
             int(params.get("partNumber", "0")),
@@ -160,7 +117,7 @@ async def signed_put(key: str, request: Request, state: StateDep) -> Response:
         claimed = params.get("content-type")
         if claimed is not None and request.headers.get("content-type") != claimed:
             raise ApiError(403, "invalid_signature", "Content-Type differs from the signed one")
-        etag = await state.files.run_sync(
-            _write_object, store, key, claimed or "application/octet-stream", request.stream()
+        etag = await state.files.receive_upload(
+            key, request.stream(), content_type=claimed or "application/octet-stream"
         )
     return Response(status_code=200, headers={"ETag": f'"{etag}"'})

@@ -37,7 +37,7 @@ from s3files.signing import Credentials, presign_url
 from s3files.stores._s3_client import open_session, s3_client
 from s3files.stores._s3_errors import MIN_PART_SIZE, error_code, strip_etag, translate_s3_errors
 from s3files.stores._s3_location import CredentialSource, S3Location
-from s3files.stores.base import DEFAULT_CHUNK_SIZE, decode_token, encode_token
+from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, decode_token, encode_token
 from s3files.stores.s3_direct import S3DirectUploads
 from s3files.stores.s3_http import FastPut
 from s3files.stores.s3_writer import S3Uploader, S3Writer
@@ -250,7 +250,7 @@ class S3Store:
 
     # Operations ---------------------------------------------------------------------
 
-    def open_writer(self, key: str, options: PutOptions) -> S3Writer:
+    def open_writer(self, key: str, options: PutOptions) -> ObjectWriter:
         return S3Writer(self._uploader, key, options)
 
     def head(self, key: str) -> ObjectInfo:

@@ -1,6 +1,6 @@
-"""The Django app of brief 003: direct browser uploads tracked by an ``Upload`` model.
+"""The Django app: direct browser uploads tracked by an ``Upload`` model.
 
-Add ``"s3files.contrib.django"`` to ``INSTALLED_APPS``, set brief 003's settings
+Add ``"s3files.contrib.django"`` to ``INSTALLED_APPS``, set the AWS settings
 (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_BUCKET_NAME``, ``AWS_REGION``
 and, for S3-compatible stores, ``AWS_S3_ENDPOINT_URL``), run ``migrate`` and
 ``bucket_setup``, then::
@@ -11,7 +11,7 @@ and, for S3-compatible stores, ``AWS_S3_ENDPOINT_URL``), run ``migrate`` and
     # render {% direct_upload_form result %}; after the browser's POST to the store:
     complete_upload(result["upload_id"])
 
-Everything is built on the s3files core: the same naming, validation and signing as the
-library and the HTTP service. This package imports nothing at import time, as Django
-expects of an application package.
+Everything is built on the s3files core: the same plan, signing and verification of an
+upload as the library and the HTTP service, and the same status names. This package
+imports nothing at import time, as Django expects of an application package.
 """

@@ -1,4 +1,4 @@
-"""Brief 003's result style: dicts with ``success`` and, on failure, ``error`` and ``code``."""
+"""The shortcuts' result style: dicts with ``success`` and, on failure, ``error`` and ``code``."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Signing brief 003's upload form, optionally with a ``success_action_redirect``.
+"""Signing the direct-upload form, optionally with a ``success_action_redirect``.
 
 A plain HTML form POST navigates to the store's answer; with ``success_action_redirect`` in
 the policy the store answers 303 and the browser comes back to the application, which then
-completes the upload. The core signs it all (``FileStore.presign_post(fields=...)``).
+completes the upload. The core signs it all (``FileStore.sign_direct_upload(fields=...)``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from s3files._errors import InvalidInputError
 from s3files._models import PresignedPost
-from s3files.contrib.django.conf import DjangoFilesConfig
+from s3files.direct import DirectUploadPlan
 from s3files.store import FileStore
 
 __all__ = ["check_redirect", "sign_upload_form"]
@@ -33,19 +33,11 @@ def check_redirect(url: str) -> str:
 
 
 def sign_upload_form(
-    files: FileStore,
-    config: DjangoFilesConfig,
-    key: str,
-    *,
-    content_type: str,
-    max_size: int,
-    expires_in: int,
-    success_action_redirect: str | None = None,
+    files: FileStore, plan: DirectUploadPlan, *, success_action_redirect: str | None = None
 ) -> PresignedPost:
-    """The POST form for exactly ``key``, ``content_type`` and 1..``max_size`` bytes."""
+    """The POST form of ``plan``: its staging key, claimed type, 1..``max_size`` bytes, until
+    it expires; with the redirect signed as an exact field."""
     extra = {}
     if success_action_redirect:
         extra["success_action_redirect"] = check_redirect(success_action_redirect)
-    return files.presign_post(
-        key, content_type=content_type, max_size=max_size, expires_in=expires_in, fields=extra
-    )
+    return files.sign_direct_upload(plan, fields=extra)

@@ -10,6 +10,8 @@ from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Dialect, Index, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from s3files.direct import UploadStatus
+
 __all__ = ["ApiKey", "Base", "DirectUpload", "FileRecord", "FileStatus", "UploadStatus", "utcnow"]
 
 
@@ -96,19 +98,14 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
-class UploadStatus:
-    """A direct upload is ``pending`` until completed (``complete``), refused at completion
-    (``rejected``), cancelled by its owner (``aborted``) or left to time out (``expired``)."""
-
-    PENDING = "pending"
-    COMPLETE = "complete"
-    REJECTED = "rejected"
-    ABORTED = "aborted"
-    EXPIRED = "expired"
-
-
 class DirectUpload(Base):
-    """A browser-to-store upload, recorded before anything is signed."""
+    """A browser-to-store upload, recorded before anything is signed (what the core's
+    ``DirectUploadPlan`` decided, and then what its verification found).
+
+    ``staging_key`` is where the signed form writes (None for multipart uploads and for
+    rows from before staging); ``completing_until`` is the lease of the one completion in
+    flight, so that two at once cannot both copy the staged object.
+    """
 
     __tablename__ = "uploads"
 
@@ -117,6 +114,7 @@ class DirectUpload(Base):
     key: Mapped[str] = mapped_column(String(1024), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # "post" or "multipart"
     multipart_id: Mapped[str | None] = mapped_column(String(1024))
+    staging_key: Mapped[str | None] = mapped_column(String(1024))
     original_filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(255))
     max_size: Mapped[int] = mapped_column(BigInteger)
@@ -130,6 +128,7 @@ class DirectUpload(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     expires_at: Mapped[datetime] = mapped_column()
+    completing_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

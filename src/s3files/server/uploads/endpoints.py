@@ -1,4 +1,6 @@
-"""``/api/v1/uploads``: brief 003's direct uploads, plus multipart for large files."""
+"""``/api/v1/uploads``: direct uploads from the browser to the store (a signed form), plus
+multipart for large files. The endpoints take the state and the principal; the service
+opens its own short units of work (no request-scoped session)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from s3files.server.deps import PrincipalDep, SessionDep, StateDep
+from s3files.server.deps import PrincipalDep, StateDep
 from s3files.server.errors import error_responses
 from s3files.server.files.schemas import FileOut
 from s3files.server.uploads.schemas import (
@@ -32,14 +34,12 @@ router = APIRouter(prefix="/api/v1/uploads", tags=["direct uploads"])
     "", status_code=201, response_model=UploadForm, responses=error_responses(400, 401, 413, 415)
 )
 async def create_upload(
-    body: UploadRequest, state: StateDep, session: SessionDep, principal: PrincipalDep
+    body: UploadRequest, state: StateDep, principal: PrincipalDep
 ) -> UploadForm:
-    """Brief 003's ``get_direct_upload_form_data``: a form the browser POSTs straight to the
-    store. The policy binds the server-chosen key, the content type and the size limit."""
-    service = UploadService(state, session, principal)
-    upload = await service.create_post(body)
-    await session.commit()  # the pending record exists before anything is signed
-    post = await service.sign_post(upload)
+    """A form the browser POSTs straight to the store. The policy binds a staging key that
+    only completion turns into the file, the content type and the size limit; ``key`` is
+    where the file will live."""
+    upload, post = await UploadService(state, principal).create_post(body)
     return UploadForm(
         upload_id=upload.id,
         key=upload.key,
@@ -57,14 +57,12 @@ async def create_upload(
     responses=error_responses(400, 401, 413, 415),
 )
 async def create_multipart_upload(
-    body: MultipartRequest, state: StateDep, session: SessionDep, principal: PrincipalDep
+    body: MultipartRequest, state: StateDep, principal: PrincipalDep
 ) -> MultipartOut:
     """Start a multipart upload; then ask for part URLs in batches, PUT each part, and
     complete."""
-    service = UploadService(state, session, principal)
-    upload = await service.create_multipart(body)
-    await session.commit()
-    part_size, part_count = await service.start_multipart(upload)
+    service = UploadService(state, principal)
+    upload, part_size, part_count = await service.create_multipart(body)
     return MultipartOut(
         upload_id=upload.id,
         key=upload.key,
@@ -81,11 +79,10 @@ async def sign_parts(
     upload_id: uuid.UUID,
     body: PartsRequest,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
 ) -> PartsOut:
     """Presigned PUT URLs for up to 100 parts."""
-    urls = await UploadService(state, session, principal).sign_parts(upload_id, body.part_numbers)
+    urls = await UploadService(state, principal).sign_parts(upload_id, body.part_numbers)
     expires = min(url.expires_at for url in urls.values())
     return PartsOut(
         parts=[PartURL(number=n, url=u.url) for n, u in sorted(urls.items())], expires_at=expires
@@ -95,13 +92,13 @@ async def sign_parts(
 @router.get(
     "/{upload_id}/parts",
     response_model=list[UploadedPart],
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(400, 401, 404, 409),
 )
 async def list_uploaded_parts(
-    upload_id: uuid.UUID, state: StateDep, session: SessionDep, principal: PrincipalDep
+    upload_id: uuid.UUID, state: StateDep, principal: PrincipalDep
 ) -> list[UploadedPart]:
     """The parts already in the store, to resume after an interruption."""
-    parts = await UploadService(state, session, principal).uploaded_parts(upload_id)
+    parts = await UploadService(state, principal).uploaded_parts(upload_id)
     return [UploadedPart(number=p.number, etag=p.etag, size=p.size) for p in parts]
 
 
@@ -113,34 +110,26 @@ async def list_uploaded_parts(
 async def complete_upload(
     upload_id: uuid.UUID,
     state: StateDep,
-    session: SessionDep,
     principal: PrincipalDep,
     body: CompleteRequest | None = None,
 ) -> FileOut:
-    """Brief 003's ``complete_upload``: check the object (exists, size, type sniffed from its
-    first bytes, checksum) and make it a file. Idempotent: a retry returns the same file. A
-    failed check deletes the object and marks the upload rejected."""
-    completion = await UploadService(state, session, principal).complete(
+    """Check the object (exists, size, type sniffed from its first bytes, SHA-256) and make
+    it a file; a form upload is first copied from its staging key. Idempotent: a retry
+    returns the same file. A failed check deletes the object and marks the upload
+    rejected."""
+    record = await UploadService(state, principal).complete(
         upload_id, body.sha256 if body else None
     )
-    await session.commit()  # a rejection is recorded even though an error is answered
-    if completion.error is not None:
-        raise completion.error
-    assert completion.file is not None
-    return FileOut.of(completion.file)
+    return FileOut.of(record)
 
 
 @router.get("/{upload_id}", response_model=UploadOut, responses=error_responses(401, 404))
-async def get_upload(
-    upload_id: uuid.UUID, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> UploadOut:
+async def get_upload(upload_id: uuid.UUID, state: StateDep, principal: PrincipalDep) -> UploadOut:
     """Where an upload stands: pending, complete (with ``file_id``), rejected (``reason``)."""
-    return UploadOut.of(await UploadService(state, session, principal).get(upload_id))
+    return UploadOut.of(await UploadService(state, principal).get(upload_id))
 
 
 @router.delete("/{upload_id}", response_model=UploadOut, responses=error_responses(401, 404, 409))
-async def abort_upload(
-    upload_id: uuid.UUID, state: StateDep, session: SessionDep, principal: PrincipalDep
-) -> UploadOut:
+async def abort_upload(upload_id: uuid.UUID, state: StateDep, principal: PrincipalDep) -> UploadOut:
     """Cancel a pending upload and discard what was sent."""
-    return UploadOut.of(await UploadService(state, session, principal).abort(upload_id))
+    return UploadOut.of(await UploadService(state, principal).abort(upload_id))

@@ -1,4 +1,5 @@
-"""Bodies of the direct-upload API (brief 003's names: upload_id, form_url, form_fields)."""
+"""Bodies of the direct-upload API (``upload_id``, ``form_url``, ``form_fields``: the names
+the Django app's shortcuts use too)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class UploadRequest(BaseModel):
     original_filename: str = Field(min_length=1, max_length=1024)
     content_type: str = Field(min_length=1, max_length=255)
     max_file_size: int | None = Field(None, ge=1, description="capped by S3_MAX_FILE_SIZE_MB")
-    prefix: str | None = Field(None, max_length=512, description="key prefix (brief 003)")
+    prefix: str | None = Field(None, max_length=512, description="folder of the key in the store")
     folder: str | None = Field(None, max_length=1024)
     description: str | None = Field(None, max_length=10_000)
     is_public: bool = False

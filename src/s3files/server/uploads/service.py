@@ -1,176 +1,243 @@
-"""Direct uploads: record, sign, and complete only what verifies.
+"""Direct uploads: persist what the core plans, signs and verifies.
 
-The pending record is written (and committed by the endpoint) before anything is signed; a
-completion that fails verification deletes the object and marks the upload ``rejected``.
+The core (``s3files.direct``) decides: ``plan_direct_upload`` (name, type, limit, key,
+staging key, parts), ``sign_direct_upload``, ``verify_or_reject`` (copies a staged form
+upload to its key, verifies it with its SHA-256, deletes what it refuses). This service
+only records each step, keeping the unit-of-work rule (``server/db/session.py``): every
+database step is its own short ``unit_of_work``, and no session is open while the store
+is called. So a request is: record pending → commit → sign or talk to the store with no
+session → record the outcome in a new short transaction. Errors are raised, never passed
+back as values; a rejection is committed before its error is raised.
+
+Two completions of one upload at once: the first takes a lease (``completing_until``) in
+a short transaction; the other answers 409 ``completion_in_progress`` until it ends.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import timedelta
 
-from s3files._errors import InvalidInputError, ObjectNotFoundError, S3FilesError
+import anyio
+
+from s3files._errors import InvalidInputError, ObjectNotFoundError
 from s3files._models import PresignedPost, PresignedURL, UploadPart
-from s3files.direct import plan_parts
-from s3files.naming import build_key, sanitize_filename, sanitize_folder
+from s3files.direct import DirectUploadPlan, Rejection, VerifiedObject, plan_parts
+from s3files.naming import sanitize_folder
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
-from s3files.server.db.session import AsyncSession
-from s3files.server.files.service import check_metadata
+from s3files.server.db.session import AsyncSession, unit_of_work
+from s3files.server.files.service import check_description, check_metadata
 from s3files.server.logs import log_event
 from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
 from s3files.store import AsyncFileStore
 
-__all__ = ["Completion", "UploadService"]
+__all__ = ["COMPLETION_LEASE", "UploadService"]
 
-POST_EXPIRY_CAP = 3600
-MULTIPART_LIFETIME = timedelta(hours=24)
-
-
-@dataclass
-class Completion:
-    """The outcome of a completion: a file, or the error that rejected the upload."""
-
-    file: FileRecord | None
-    error: S3FilesError | None = None
+# How long one completion may take before another may try again (a crashed one's lease
+# runs out). Verification reads the whole object once, so this bounds the size verified
+# in one go at roughly an hour's streaming read.
+COMPLETION_LEASE = timedelta(hours=1)
 
 
 class UploadService:
-    def __init__(self, state: AppState, session: AsyncSession, principal: Principal) -> None:
+    """Direct uploads of one principal; opens its own short units of work."""
+
+    def __init__(self, state: AppState, principal: Principal) -> None:
         self.state = state
-        self.session = session
         self.principal = principal
-        self.repository = UploadRepository(session)
 
     @property
     def files(self) -> AsyncFileStore:
         return self.state.files
 
-    async def _new(
-        self, request: UploadRequest, *, kind: str, expected_size: int | None, lifetime: timedelta
-    ) -> DirectUpload:
-        filename = sanitize_filename(request.original_filename)
-        policy = self.files.sync.policy
-        policy.check_extension(filename)
-        claimed = request.content_type.split(";", 1)[0].strip().lower()
-        if claimed != "application/octet-stream":  # a browser's "don't know" is no claim
-            policy.check_mime_type(claimed)
-        max_size = self.files.limit_for(request.max_file_size)
-        if expected_size is not None and expected_size > max_size:
-            raise ApiError(
-                413, "file_too_large", f"file is larger than the limit of {max_size} bytes"
-            )
-        metadata = check_metadata(request.metadata) if request.metadata is not None else {}
-        key = build_key(
-            filename, policy=self.files.sync.naming, folder=sanitize_folder(request.prefix)
+    # Create -------------------------------------------------------------------------
+
+    async def _plan(self, request: UploadRequest, *, size: int | None) -> DirectUploadPlan:
+        check_description(request.description)
+        if request.metadata is not None:
+            check_metadata(request.metadata)
+        sanitize_folder(request.folder)
+        expires_in = None
+        if size is None:
+            expires_in = min(self.state.settings.s3_presigned_url_expiry, 3600)
+        return await self.files.plan_direct_upload(
+            request.original_filename,
+            request.content_type,
+            max_size=request.max_file_size,
+            prefix=request.prefix,
+            size=size,
+            expires_in=expires_in,
         )
+
+    async def _record(self, plan: DirectUploadPlan, request: UploadRequest) -> DirectUpload:
         upload = DirectUpload(
-            id=uuid.uuid4(),
+            id=plan.upload_id,
             owner=self.principal.owner,
-            key=key,
-            kind=kind,
-            original_filename=filename,
-            content_type=claimed,
-            max_size=max_size,
-            expected_size=expected_size,
+            key=plan.key,
+            staging_key=plan.staging_key,
+            kind="multipart" if plan.parts else "post",
+            original_filename=plan.filename,
+            content_type=plan.content_type,
+            max_size=plan.max_size,
+            expected_size=plan.parts.size if plan.parts else None,
             expected_sha256=request.sha256,
             folder=sanitize_folder(request.folder),
             description=request.description,
             is_public=request.is_public,
-            user_metadata=metadata,
+            user_metadata=request.metadata or {},
             status=UploadStatus.PENDING,
-            expires_at=utcnow() + lifetime,
+            expires_at=plan.expires_at,
         )
-        return await self.repository.add(upload)
+        async with unit_of_work(self.state.sessions) as session:
+            await UploadRepository(session).add(upload)
+        return upload
 
-    async def create_post(self, request: UploadRequest) -> DirectUpload:
-        seconds = min(self.state.settings.s3_presigned_url_expiry, POST_EXPIRY_CAP)
-        return await self._new(
-            request, kind="post", expected_size=None, lifetime=timedelta(seconds=seconds)
-        )
+    async def create_post(self, request: UploadRequest) -> tuple[DirectUpload, PresignedPost]:
+        """Record a pending form upload, then sign its form (to the staging key)."""
+        plan = await self._plan(request, size=None)
+        upload = await self._record(plan, request)  # committed before anything is signed
+        try:
+            return upload, await self.files.sign_direct_upload(plan)
+        except BaseException as exc:
+            await self._give_up(upload, exc)
+            raise
 
-    async def sign_post(self, upload: DirectUpload) -> PresignedPost:
-        seconds = max(1, int((upload.expires_at - utcnow()).total_seconds()))
-        return await self.files.presign_post(
-            upload.key,
-            content_type=upload.content_type,
-            max_size=upload.max_size,
-            expires_in=seconds,
-        )
+    async def create_multipart(self, request: MultipartRequest) -> tuple[DirectUpload, int, int]:
+        """Record a pending multipart upload, start it in the store, record its id;
+        returns (upload, part size, part count)."""
+        plan = await self._plan(request, size=request.size)
+        assert plan.parts is not None
+        upload = await self._record(plan, request)
+        try:
+            multipart_id = await self.files.start_multipart(
+                plan.key, content_type=plan.content_type
+            )
+        except BaseException as exc:
+            await self._give_up(upload, exc)
+            raise
+        async with unit_of_work(self.state.sessions) as session:
+            stored = await self._get(session, upload.id)
+            stored.multipart_id = multipart_id
+        upload.multipart_id = multipart_id
+        return upload, plan.parts.part_size, plan.parts.part_count
 
-    async def create_multipart(self, request: MultipartRequest) -> DirectUpload:
-        return await self._new(
-            request, kind="multipart", expected_size=request.size, lifetime=MULTIPART_LIFETIME
-        )
+    async def _give_up(self, upload: DirectUpload, exc: BaseException) -> None:
+        """Signing or starting failed: the pending record becomes ``aborted``, with why."""
+        with anyio.CancelScope(shield=True):
+            async with unit_of_work(self.state.sessions) as session:
+                current = await self._get(session, upload.id, for_update=True)
+                if current.status == UploadStatus.PENDING:
+                    current.status = UploadStatus.ABORTED
+                    current.reason = f"not signed: {type(exc).__name__}"[:2000]
 
-    async def start_multipart(self, upload: DirectUpload) -> tuple[int, int]:
-        """Create the store's multipart upload; (part size, part count)."""
-        assert upload.expected_size is not None
-        upload.multipart_id = await self.files.start_multipart(
-            upload.key, content_type=upload.content_type
-        )
-        await self.session.flush()
-        return plan_parts(upload.expected_size)
+    # Read ---------------------------------------------------------------------------
 
-    async def get(self, upload_id: uuid.UUID, *, for_update: bool = False) -> DirectUpload:
+    async def _get(
+        self, session: AsyncSession, upload_id: uuid.UUID, *, for_update: bool = False
+    ) -> DirectUpload:
         owner = None if self.principal.is_admin else self.principal.owner
-        upload = await self.repository.get(upload_id, owner=owner, for_update=for_update)
+        upload = await UploadRepository(session).get(upload_id, owner=owner, for_update=for_update)
         if upload is None:
             raise ApiError(404, "not_found", "upload not found")
         return upload
 
-    def _require_open_multipart(self, upload: DirectUpload) -> str:
+    async def get(self, upload_id: uuid.UUID) -> DirectUpload:
+        async with unit_of_work(self.state.sessions) as session:
+            return await self._get(session, upload_id)
+
+    @staticmethod
+    def _require_open_multipart(upload: DirectUpload) -> str:
         if upload.kind != "multipart" or not upload.multipart_id:
             raise ApiError(400, "not_multipart", "this upload is not a multipart upload")
         if upload.status != UploadStatus.PENDING:
             raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
         return upload.multipart_id
 
-    async def sign_parts(self, upload_id: uuid.UUID, numbers: list[int]) -> dict[int, PresignedURL]:
+    async def sign_parts(
+        self, upload_id: uuid.UUID, numbers: Sequence[int]
+    ) -> dict[int, PresignedURL]:
         upload = await self.get(upload_id)
         multipart_id = self._require_open_multipart(upload)
         assert upload.expected_size is not None
-        _, count = plan_parts(upload.expected_size)
-        if max(numbers) > count:
-            raise ApiError(400, "invalid_part_numbers", f"this upload has {count} parts")
+        part_count = -(-upload.expected_size // self._part_size(upload))
+        if max(numbers) > part_count:
+            raise ApiError(400, "invalid_part_numbers", f"this upload has {part_count} parts")
         return await self.files.presign_parts(upload.key, multipart_id, numbers)
+
+    @staticmethod
+    def _part_size(upload: DirectUpload) -> int:
+        assert upload.expected_size is not None
+        return plan_parts(upload.expected_size)[0]
 
     async def uploaded_parts(self, upload_id: uuid.UUID) -> list[UploadPart]:
         upload = await self.get(upload_id)
         return await self.files.list_parts(upload.key, self._require_open_multipart(upload))
 
-    async def complete(self, upload_id: uuid.UUID, sha256: str | None) -> Completion:
-        upload = await self.get(upload_id, for_update=True)
+    # Complete -----------------------------------------------------------------------
+
+    async def _settled(self, session: AsyncSession, upload: DirectUpload) -> FileRecord | None:
+        """The file of a completed upload; raises for a closed one; None while pending."""
         if upload.status == UploadStatus.COMPLETE and upload.file_id is not None:
-            record = await self.session.get(FileRecord, upload.file_id)
+            record = await session.get(FileRecord, upload.file_id)
             if record is not None:
-                return Completion(record)
+                return record
         if upload.status == UploadStatus.REJECTED:
             raise ApiError(422, "upload_rejected", f"this upload was rejected: {upload.reason}")
         if upload.status != UploadStatus.PENDING:
             raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
-        if upload.kind == "multipart":
-            await self._assemble(upload)
-        try:
-            verified = await self.files.verify_object(
-                upload.key,
-                filename=upload.original_filename,
-                claimed_type=upload.content_type,
-                max_size=upload.max_size,
-                expected_sha256=sha256 or upload.expected_sha256,
+        return None
+
+    async def complete(self, upload_id: uuid.UUID, sha256: str | None) -> FileRecord:
+        """Verify the uploaded object (the core copies a staged one to its key) and make it
+        a file. Idempotent: a retry returns the same file. A refusal deletes the object,
+        records ``rejected`` and raises the refusal's error."""
+        async with unit_of_work(self.state.sessions) as session:
+            upload = await self._get(session, upload_id)
+            settled = await self._settled(session, upload)
+            if settled is not None:
+                return settled
+            now = utcnow()
+            claimed = await UploadRepository(session).claim(
+                upload.id, now=now, until=now + COMPLETION_LEASE
             )
-        except ObjectNotFoundError:
-            raise ApiError(409, "not_uploaded", "the file has not reached the store yet") from None
-        except InvalidInputError as exc:
-            await self.files.delete(upload.key)
-            upload.status = UploadStatus.REJECTED
-            upload.reason = exc.code if exc.reason == exc.code else f"{exc.code}: {exc.reason}"
-            log_event("direct_upload_rejected", upload_id=str(upload.id), reason=upload.reason)
-            return Completion(None, exc)
+        if not claimed:
+            async with unit_of_work(self.state.sessions) as session:
+                settled = await self._settled(session, await self._get(session, upload_id))
+                if settled is not None:
+                    return settled
+            raise ApiError(409, "completion_in_progress", "this upload is being completed")
+        try:
+            outcome = await self._verify(upload, sha256)
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # a cancelled request still lets go
+                async with unit_of_work(self.state.sessions) as session:
+                    await UploadRepository(session).release(upload.id)
+            raise
+        if isinstance(outcome, Rejection):
+            await self._reject(upload, outcome)
+            raise outcome.error
+        record = await self._activate(upload, outcome)
+        self.state.metrics.files_uploaded.inc()
+        self.state.metrics.uploaded_bytes.inc(outcome.size)
+        log_event(
+            "s3_file_uploaded",
+            file_id=str(record.id),
+            owner=record.owner,
+            key=record.key,
+            size=outcome.size,
+            content_type=outcome.content_type,
+            sha256=outcome.sha256,
+            via="direct",
+        )
+        return record
+
+    async def _activate(self, upload: DirectUpload, verified: VerifiedObject) -> FileRecord:
+        """Record the verified file and the upload complete (one short transaction)."""
         record = FileRecord(
             id=uuid.uuid4(),
             owner=upload.owner,
@@ -187,29 +254,50 @@ class UploadService:
             user_metadata=upload.user_metadata or {},
             status=FileStatus.ACTIVE,
         )
-        self.session.add(record)
-        upload.status = UploadStatus.COMPLETE
-        upload.file_id = record.id
-        await self.session.flush()
-        self.state.metrics.files_uploaded.inc()
-        self.state.metrics.uploaded_bytes.inc(verified.size)
-        log_event(
-            "s3_file_uploaded",
-            file_id=str(record.id),
-            owner=record.owner,
-            key=record.key,
-            size=verified.size,
-            content_type=verified.content_type,
-            via="direct",
-        )
-        return Completion(record)
+        async with unit_of_work(self.state.sessions) as session:
+            current = await self._get(session, upload.id, for_update=True)
+            closed = current.status if current.status != UploadStatus.PENDING else None
+            if closed is None:
+                session.add(record)
+                current.status = UploadStatus.COMPLETE
+                current.file_id = record.id
+                current.completing_until = None
+        if closed is not None:  # aborted while its lease had run out: leave nothing behind
+            await self.files.discard_direct_upload(upload.key, staging_key=upload.staging_key)
+            raise ApiError(409, "upload_closed", f"this upload is {closed}")
+        return record
+
+    async def _verify(self, upload: DirectUpload, sha256: str | None) -> VerifiedObject | Rejection:
+        if upload.kind == "multipart":
+            await self._assemble(upload)
+        try:
+            return await self.files.verify_or_reject(
+                upload.key,
+                filename=upload.original_filename,
+                claimed_type=upload.content_type,
+                max_size=upload.max_size,
+                staging_key=upload.staging_key,
+                expected_size=upload.expected_size,
+                expected_sha256=sha256 or upload.expected_sha256,
+            )
+        except ObjectNotFoundError:
+            raise ApiError(409, "not_uploaded", "the file has not reached the store yet") from None
+
+    async def _reject(self, upload: DirectUpload, rejection: Rejection) -> None:
+        async with unit_of_work(self.state.sessions) as session:
+            current = await self._get(session, upload.id, for_update=True)
+            if current.status == UploadStatus.PENDING:
+                current.status = UploadStatus.REJECTED
+                current.reason = rejection.reason
+            current.completing_until = None
+        log_event("direct_upload_rejected", upload_id=str(upload.id), reason=rejection.reason)
 
     async def _assemble(self, upload: DirectUpload) -> None:
         """Complete the store's multipart upload (once; a retry finds the object)."""
         assert upload.multipart_id is not None and upload.expected_size is not None
         if await self.files.exists(upload.key):
             return
-        _, count = plan_parts(upload.expected_size)
+        count = -(-upload.expected_size // self._part_size(upload))
         parts = await self.files.list_parts(upload.key, upload.multipart_id)
         numbers = [part.number for part in parts]
         if numbers != list(range(1, count + 1)):
@@ -226,13 +314,33 @@ class UploadService:
         except InvalidInputError as exc:
             raise ApiError(400, "incomplete_upload", str(exc.message)) from None
 
+    # Abort --------------------------------------------------------------------------
+
     async def abort(self, upload_id: uuid.UUID) -> DirectUpload:
-        upload = await self.get(upload_id, for_update=True)
-        if upload.status != UploadStatus.PENDING:
-            raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
-        if upload.multipart_id:
-            await self.files.abort_multipart(upload.key, upload.multipart_id)
-        await self.files.delete(upload.key)
-        upload.status = UploadStatus.ABORTED
-        await self.session.flush()
-        return upload
+        """Cancel a pending upload: discard what was sent, then record ``aborted``. It takes
+        the completion lease first, so it never races a completion."""
+        async with unit_of_work(self.state.sessions) as session:
+            upload = await self._get(session, upload_id)
+            if upload.status != UploadStatus.PENDING:
+                raise ApiError(409, "upload_closed", f"this upload is {upload.status}")
+            now = utcnow()
+            claimed = await UploadRepository(session).claim(
+                upload.id, now=now, until=now + COMPLETION_LEASE
+            )
+        if not claimed:
+            raise ApiError(409, "completion_in_progress", "this upload is being completed")
+        try:
+            await self.files.discard_direct_upload(
+                upload.key, staging_key=upload.staging_key, multipart_id=upload.multipart_id
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                async with unit_of_work(self.state.sessions) as session:
+                    await UploadRepository(session).release(upload.id)
+            raise
+        async with unit_of_work(self.state.sessions) as session:
+            current = await self._get(session, upload_id, for_update=True)
+            if current.status == UploadStatus.PENDING:
+                current.status = UploadStatus.ABORTED
+            current.completing_until = None
+            return current

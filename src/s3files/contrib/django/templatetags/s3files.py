@@ -1,6 +1,6 @@
 # mypy: disable-error-code="import-untyped", allow-untyped-decorators
 # (Django ships no type hints; these go once the project types it with django-stubs.)
-"""``{% direct_upload_form result %}``: brief 003's form that POSTs straight to the bucket.
+"""``{% direct_upload_form result %}``: the direct-upload form that POSTs straight to the bucket.
 
     {% load s3files %}
     {% direct_upload_form upload_form button_label="Send" accept="image/*" %}

@@ -1,10 +1,10 @@
 # mypy: disable-error-code="import-untyped", allow-subclassing-any
 # (Django ships no type hints; these go once the project types it with django-stubs.)
-"""``manage.py bucket_setup``: the CORS rules brief 003 asks for, so browsers may upload.
+"""``manage.py bucket_setup``: the CORS rules browsers need to upload straight to the bucket.
 
     python manage.py bucket_setup --origin https://app.example.com
 
-Brief 003's rule (GET, POST and PUT from ``*``, any header, ``MaxAgeSeconds`` 3000) applied
+The rule (GET, POST and PUT from ``*``, any header, ``MaxAgeSeconds`` 3000) applied
 by the core's ``S3Store.configure_cors``, which also allows HEAD and exposes ``ETag`` (what
 multipart uploads read). Origins come from ``--origin`` or ``S3FILES_CORS_ORIGINS``.
 The bucket's existing CORS rules are replaced.
@@ -23,7 +23,7 @@ from s3files.stores.s3 import S3Store
 
 
 class Command(BaseCommand):
-    help = "Apply brief 003's CORS rules to the configured bucket (replaces existing rules)."
+    help = "Apply the direct-upload CORS rules to the configured bucket (replaces existing rules)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

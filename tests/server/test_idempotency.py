@@ -25,7 +25,7 @@ from tests import samples
 from tests.server.conftest import Service, make_service, run_async
 
 LEASE = 2.0
-IDEMPOTENCY_REVISION = "0003"  # the migration that adds files.idempotency_key
+IDEMPOTENCY_REVISION = "0004"  # the migration that adds files.idempotency_key
 
 
 @pytest.fixture(

@@ -1,16 +1,16 @@
 """Files remember the ``Idempotency-Key`` of the upload that stored them (unique per owner),
 so that a client's retry stores nothing twice. Rows from before have none.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

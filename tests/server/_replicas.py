@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from s3files import Settings
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.keys.service import create_key
+from s3files.server.settings import ServiceSettings
 from tests.server.conftest import _database_url, _storage, run_async
 
 SIGNING_KEY = "replicas-signing-key-0123456789abcdef"
@@ -22,7 +22,7 @@ SIGNING_KEY = "replicas-signing-key-0123456789abcdef"
 
 def cluster_settings(
     tmp_path: Path, request: pytest.FixtureRequest, store: str = "s3", **overrides: Any
-) -> Settings:
+) -> ServiceSettings:
     """Settings on a new, empty PostgreSQL database (nothing migrated) and ``store``
     (``s3``: the session's Ceph RGW bucket under a new prefix; ``local``: a folder that
     every replica shares)."""
@@ -30,7 +30,7 @@ def cluster_settings(
     storage = _storage(store, tmp_path, request)
     if store == "local":
         storage = {"storage_url": f"file://{tmp_path / 'shared-files'}"}
-    return Settings(
+    return ServiceSettings(
         data_dir=tmp_path / "data",
         database_url=_database_url("postgres", tmp_path, request),
         signing_key=SIGNING_KEY,
@@ -38,7 +38,7 @@ def cluster_settings(
     )
 
 
-def replica_env(settings: Settings, **extra: str) -> dict[str, str]:
+def replica_env(settings: ServiceSettings, **extra: str) -> dict[str, str]:
     """The whole environment of a replica (or of a CLI run on a replica's machine): the
     settings replicas must share, and this checkout's code (PYTHONPATH)."""
     env = {
@@ -66,7 +66,7 @@ def replica_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-def run_db(settings: Settings, work: Any) -> Any:
+def run_db(settings: ServiceSettings, work: Any) -> Any:
     """``await work(session)`` in one committed transaction on the settings' database."""
 
     async def main() -> Any:
@@ -82,7 +82,7 @@ def run_db(settings: Settings, work: Any) -> Any:
     return run_async(main())
 
 
-def db_rows(settings: Settings, sql: str) -> list[Any]:
+def db_rows(settings: ServiceSettings, sql: str) -> list[Any]:
     from sqlalchemy import text
 
     async def query(session: Any) -> list[Any]:
@@ -91,7 +91,7 @@ def db_rows(settings: Settings, sql: str) -> list[Any]:
     return list(run_db(settings, query))
 
 
-def new_key(settings: Settings, owner: str | None = None) -> str:
+def new_key(settings: ServiceSettings, owner: str | None = None) -> str:
     """A fresh API key for ``owner`` (default: a new owner of its own)."""
     who = owner or f"user-{uuid.uuid4().hex[:8]}"
 

@@ -20,10 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from s3files import FileStore, Settings
+from s3files import FileStore
 from s3files.server.db.locks import exclusive
 from s3files.server.db.migrate import HEAD_REVISION
 from s3files.server.db.session import create_engine
+from s3files.server.settings import ServiceSettings
 from tests import samples
 from tests.harness.haproxy import ReplicatedService, haproxy_config
 from tests.server._replicas import cli, cluster_settings, db_rows, new_key, replica_env
@@ -33,7 +34,7 @@ from tests.server.conftest import run_async
 class Cluster(ReplicatedService):
     """Replicas with the settings they share."""
 
-    def __init__(self, count: int, settings: Settings, workdir: Path) -> None:
+    def __init__(self, count: int, settings: ServiceSettings, workdir: Path) -> None:
         super().__init__(count, replica_env(settings), workdir)
         self.settings = settings
 
@@ -100,7 +101,7 @@ def test_three_replicas_started_together_migrate_once_and_all_become_ready(
 def test_upgrades_started_together_on_one_sqlite_file_all_succeed(tmp_path: Path) -> None:
     """SQLite needs no lock of its own: the upgrade's write transaction holds the file's."""
     database = tmp_path / "shared.db"
-    settings = Settings(
+    settings = ServiceSettings(
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{database}",
         storage_url=f"file://{tmp_path / 'files'}",
@@ -135,12 +136,12 @@ def test_a_direct_upload_signed_on_one_replica_completes_on_another(three_s3: Cl
         assert third.get(f"/api/v1/uploads/{form['upload_id']}").json()["status"] == "complete"
         assert third.get(f"/api/v1/files/{record['id']}/download").content == content
 
-        big = os.urandom(9 * MiB)  # two parts: signed on two replicas, completed on a third
+        big = samples.zip_archive() + os.urandom(9 * MiB)  # two parts: signed on two replicas, completed on a third
         multipart = first.post(
             "/api/v1/uploads/multipart",
             json={
-                "original_filename": "big.bin",
-                "content_type": "application/octet-stream",
+                "original_filename": "big.zip",
+                "content_type": "application/zip",
                 "size": len(big),
             },
         )

@@ -136,7 +136,8 @@ def test_a_direct_upload_signed_on_one_replica_completes_on_another(three_s3: Cl
         assert third.get(f"/api/v1/uploads/{form['upload_id']}").json()["status"] == "complete"
         assert third.get(f"/api/v1/files/{record['id']}/download").content == content
 
-        big = samples.zip_archive() + os.urandom(9 * MiB)  # two parts: signed on two replicas, completed on a third
+        # two parts: signed on two replicas, completed on a third
+        big = samples.zip_archive() + os.urandom(9 * MiB)
         multipart = first.post(
             "/api/v1/uploads/multipart",
             json={

@@ -36,8 +36,9 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -70,6 +71,7 @@ class Side:
     )
     moved_bytes: int = 0
     served: Counter[str] = field(default_factory=Counter)
+    busy_answers: int = 0  # 503s waited out (the per-owner or total transfer limit)
 
     @property
     def operations(self) -> int:
@@ -123,6 +125,19 @@ def create_key(env: dict[str, str], cwd: Path) -> str:
     return str(json.loads(done.stdout)["key"])
 
 
+async def send(
+    side: Side, request: Callable[[], Awaitable[httpx.Response]], attempts: int = 20
+) -> httpx.Response:
+    """One request; a 503 ``busy`` is waited out (Retry-After) and counted, not failed."""
+    for _ in range(attempts):
+        response = await request()
+        if response.status_code != 503:
+            return response
+        side.busy_answers += 1
+        await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+    return response
+
+
 async def client_loop(
     client: httpx.AsyncClient,
     side: Side,
@@ -138,11 +153,16 @@ async def client_loop(
         step += 1
         body = rng.randbytes(size)
         started = time.perf_counter()
-        response = await client.post(
-            "/api/v1/files/stream",
-            params={"filename": f"b{seed}-{step}.bin"},
-            content=body,
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+        key = uuid.uuid4().hex
+        response = await send(
+            side,
+            partial(
+                client.post,
+                "/api/v1/files/stream",
+                params={"filename": f"b{seed}-{step}.bin"},
+                content=body,
+                headers={"Idempotency-Key": key},
+            ),
         )
         check(response.status_code == 201, f"upload: {response.status_code} {response.text[:300]}")
         record = response.json()
@@ -156,7 +176,7 @@ async def client_loop(
 
         file_id, expected, length = rng.choice(stored)
         started = time.perf_counter()
-        response = await client.get(f"/api/v1/files/{file_id}/download")
+        response = await send(side, partial(client.get, f"/api/v1/files/{file_id}/download"))
         check(response.status_code == 200, f"download: {response.status_code}")
         check(hashlib.sha256(response.content).hexdigest() == expected, "downloaded bytes differ")
         if measuring.is_set():
@@ -166,7 +186,7 @@ async def client_loop(
 
         if step % 4 == 0:
             started = time.perf_counter()
-            response = await client.get("/api/v1/files", params={"limit": 50})
+            response = await send(side, partial(client.get, "/api/v1/files", params={"limit": 50}))
             check(response.status_code == 200, f"listing: {response.status_code}")
             check(len(response.json()["items"]) > 0, "listing is empty")
             if measuring.is_set():
@@ -263,7 +283,7 @@ def print_results(one: Side, three: Side) -> None:
             f"{side.replicas} replica(s): {side.operations} operations in {side.seconds:.1f} s "
             f"(uploads {len(side.latencies['upload'])}, downloads "
             f"{len(side.latencies['download'])}, listings {len(side.latencies['list'])}); "
-            f"served by: {spread}"
+            f"served by: {spread}; 503 busy answers waited out: {side.busy_answers}"
         )
 
 

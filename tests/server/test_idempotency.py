@@ -243,3 +243,18 @@ def test_the_migration_upgrades_a_database_with_files_in_it(
             await engine.dispose()
 
     assert run_async(check()) == [("k0", None), ("k1", None)]
+
+
+@pytest.mark.parametrize("route", ["upload", "stream"])
+def test_a_replay_of_a_large_body_is_answered(service: Service, route: str) -> None:
+    """The replay stores nothing but reads the body it was sent: a client that writes the
+    whole body before reading the answer must get the 200, not a broken connection."""
+    key = str(uuid.uuid4())
+    content = samples.text(8 * 1024 * 1024)
+    with service.client() as client:
+        first = upload(client, route, key, content, name="big.txt")
+        assert first.status_code == 201, first.text
+        for _ in range(2):
+            again = upload(client, route, key, content, name="big.txt")
+            assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert len(records_with(service, key)) == 1

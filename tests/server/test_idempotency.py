@@ -258,3 +258,28 @@ def test_a_replay_of_a_large_body_is_answered(service: Service, route: str) -> N
             again = upload(client, route, key, content, name="big.txt")
             assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert len(records_with(service, key)) == 1
+
+
+def test_a_page_on_another_origin_may_send_the_key(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    origin = "https://app.example.com"
+    for running in make_service(tmp_path, request, "local", "sqlite", cors_origins={origin}):
+        preflight = httpx.options(
+            f"{running.url}/api/v1/files/stream",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, idempotency-key",
+            },
+        )
+        assert preflight.status_code == 200, preflight.text
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert "idempotency-key" in allowed
+        with running.client() as client:
+            client.headers["Origin"] = origin
+            first = upload(client, "stream", "k-1", samples.text())
+            again = upload(client, "stream", "k-1", samples.text())
+        exposed = again.headers["access-control-expose-headers"].lower()
+        assert first.status_code == 201 and again.status_code == 200
+        assert "idempotent-replayed" in exposed and "retry-after" in exposed

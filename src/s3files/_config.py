@@ -53,7 +53,7 @@ __all__ = [
 AddressingStyle = Literal["auto", "path", "virtual"]
 #: Where a face of s3files reads an S3 setting: the environment (``Settings``), Django's
 #: settings, the connector's ``connect()`` dict, or attributes of a settings object
-#: (``Settings``' own and brief 001's ``S3Service(settings)``).
+#: (``Settings``' own and those passed to ``S3Service(settings)``).
 NameScheme = Literal["env", "django", "connector", "attribute"]
 
 
@@ -308,7 +308,8 @@ _S3_REGION, _AWS_REGION = S3Config.names("region", "env")  # S3_REGION wins
 
 
 class Settings(BaseSettings):
-    """Every setting of s3files, read from the environment names of the product brief.
+    """Every setting of s3files, read from environment variables (``AWS_*``, ``S3_*``,
+    ``S3FILES_*``) or a ``.env`` file.
 
     >>> Settings(s3_bucket="my-bucket", aws_region="eu-west-1").storage_location().bucket
     'my-bucket'
@@ -318,7 +319,7 @@ class Settings(BaseSettings):
         env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
     )
 
-    # Credentials and endpoint (brief 001, 003, 004): the environment names of S3Config
+    # Credentials and endpoint: the environment names of S3Config
     aws_access_key_id: str | None = _env(*S3Config.names("access_key_id", "env"))
     aws_secret_access_key: SecretStr | None = _env(*S3Config.names("secret_access_key", "env"))
     aws_session_token: SecretStr | None = _env(*S3Config.names("session_token", "env"))
@@ -332,7 +333,7 @@ class Settings(BaseSettings):
     )
     storage_url: str | None = _env("S3FILES_STORAGE_URL")
 
-    # Upload validation (brief 004)
+    # Upload validation
     s3_max_file_size_mb: float = Field(100, gt=0, validation_alias="S3_MAX_FILE_SIZE_MB")
     s3_allowed_extensions: Annotated[frozenset[str] | None, NoDecode] = Field(
         DEFAULT_ALLOWED_EXTENSIONS, validation_alias="S3_ALLOWED_EXTENSIONS"
@@ -341,13 +342,13 @@ class Settings(BaseSettings):
         DEFAULT_ALLOWED_MIME_TYPES, validation_alias="S3_ALLOWED_MIME_TYPES"
     )
 
-    # Naming (brief 004)
+    # Naming
     s3_use_uuid_prefix: bool = Field(True, validation_alias="S3_USE_UUID_PREFIX")
     s3_preserve_filename: bool = Field(True, validation_alias="S3_PRESERVE_FILENAME")
     s3_naming_strategy: NamingStrategy | None = _env("S3_NAMING_STRATEGY")
     s3_folder_structure: str = Field("{year}/{month}/{day}", validation_alias="S3_FOLDER_STRUCTURE")
 
-    # URLs and encryption (brief 004)
+    # URLs and encryption
     s3_presigned_url_expiry: int = Field(
         3600, ge=1, le=604800, validation_alias="S3_PRESIGNED_URL_EXPIRY"
     )
@@ -388,7 +389,7 @@ class Settings(BaseSettings):
 
     @property
     def s3_bucket_name(self) -> str | None:
-        """Alias of ``s3_bucket`` under brief 004's name."""
+        """Alias of ``s3_bucket``, named after its variable ``S3_BUCKET_NAME``."""
         return self.s3_bucket
 
     @property
@@ -423,7 +424,7 @@ class Settings(BaseSettings):
         )
 
     def naming_policy(self) -> NamingPolicy:
-        """Brief 004's flags: UUID prefix, else timestamp prefix; S3_NAMING_STRATEGY overrides."""
+        """S3_USE_UUID_PREFIX: UUID prefix, else timestamp prefix; S3_NAMING_STRATEGY overrides."""
         strategy: NamingStrategy = self.s3_naming_strategy or (
             "uuid" if self.s3_use_uuid_prefix else "timestamp"
         )

@@ -104,6 +104,9 @@ def serve(
     settings = load_service_settings(public_base_url=public)
 
     async def first_start(session: Any) -> str | None:
+        from s3files.server.db.locks import serialize_transaction
+
+        await serialize_transaction(session, "first start")  # replicas starting together
         if await list_keys(session, include_revoked=True):
             return None
         return (await create_key(session, owner="admin", is_admin=True, name="first start")).secret

@@ -14,6 +14,9 @@ each field names its environment variable:
     S3FILES_DB_POOL_SIZE             database connections kept open (default: from the above)
     S3FILES_DB_POOL_TIMEOUT          seconds to wait for a connection before answering 503
     S3FILES_RETRY_AFTER              seconds a 503 asks the client to wait
+    S3FILES_IDEMPOTENCY_LEASE        seconds an upload's Idempotency-Key stays claimed
+                                     without a renewal (a dead replica's upload is
+                                     taken over by a retry after that)
     S3FILES_ADMISSION_BYTES          bytes of an upload's body read before it takes a slot
     S3FILES_MAX_CONNECTIONS          open connections uvicorn serves before answering 503
 
@@ -54,6 +57,7 @@ class ServiceLimits:
     db_pool_size: int | None = None
     db_pool_timeout: float = 5.0
     retry_after: int = 2
+    idempotency_lease: float = 30.0
     admission_bytes: int = 64 * 1024
     max_connections: int = 1000
 

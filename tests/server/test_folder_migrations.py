@@ -1,6 +1,6 @@
-"""The folders migration upgrades a database that already holds files: made at the
-previous head (0003), filled, upgraded; every row survives, the folder index exists, and
-the tree of the old rows is listed from their ``folder`` paths."""
+"""The folders and quotas migrations upgrade a database that already holds files: made
+at the previous head (0004, the uploads' idempotency keys), filled, upgraded; every row
+survives, the folder index exists, and the old rows' tree is listed from their paths."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.server.conftest import run_async
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
-def test_upgrade_from_0003_keeps_files_and_lists_their_folders(
+def test_upgrade_from_0004_keeps_files_and_lists_their_folders(
     database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if database == "sqlite":
@@ -34,7 +34,7 @@ def test_upgrade_from_0003_keeps_files_and_lists_their_folders(
     async def check() -> Any:
         engine = create_engine(url)
         try:
-            await upgrade(engine, "0003")
+            await upgrade(engine, "0004")
             async with engine.begin() as connection:
                 for index, folder in enumerate(folders):
                     ident = uuid.uuid4()

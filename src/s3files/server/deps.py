@@ -33,7 +33,9 @@ bearer = HTTPBearer(
 )
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
+    """The app's state (``async``: FastAPI would run a plain function on a worker thread,
+    a thread hop on every request)."""
     state: AppState = request.app.state.s3files
     return state
 

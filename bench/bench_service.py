@@ -1,6 +1,7 @@
 """s3files's HTTP service against the direct alternatives, in one run on a real S3 server.
 
     .venv/bin/python bench/bench_service.py [--size-mb 1024] [--requests 3000]
+    .venv/bin/python bench/bench_service.py --database postgres --skip-transfers  # GETs only
 
 * Streaming upload of a random file through the service (``POST
   /api/v1/files/stream?filename=big.bin``, the file streamed from disk as the raw request
@@ -18,6 +19,9 @@
   bare FastAPI endpoint returning a JSON document of the same size, both single-worker
   uvicorn subprocesses, driven by the same clients: a fixed number of requests from 8
   threads sharing an ``httpx.Client``, and ``wrk`` (8 connections) when it is installed.
+
+The service's metadata database is SQLite (default) or, with ``--database postgres``, a
+throw-away PostgreSQL server booted by ``tests/harness/postgres.py``.
 
 ``s3files serve`` runs as a subprocess configured only by environment variables, like a
 deployment. Every result is checked (sizes, the SHA-256 the service reports, a SHA-256 of
@@ -197,7 +201,7 @@ def spawn(
 
 
 def service_environment(
-    server: S3Endpoint, bucket: str, data_dir: Path, size: int
+    server: S3Endpoint, bucket: str, data_dir: Path, size: int, database_url: str | None = None
 ) -> dict[str, str]:
     """Everything ``s3files serve`` needs, from the environment only."""
     drop = ("S3FILES_", "S3_", "AWS_")
@@ -215,6 +219,8 @@ def service_environment(
         S3FILES_DATA_DIR=str(data_dir),
         S3FILES_LOG_LEVEL="WARNING",
     )
+    if database_url:
+        env["S3FILES_DATABASE_URL"] = database_url
     return env
 
 
@@ -958,6 +964,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--wrk-seconds", type=int, default=5, help="wrk run per server in seconds (0: no wrk)"
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the service's metadata database (postgres: a throw-away server is booted)",
+    )
+    parser.add_argument(
+        "--skip-transfers", action="store_true", help="only the GET /files/{id} rates"
+    )
     args = parser.parse_args(argv)
     if min(args.size_mb, args.requests, args.in_flight, args.rounds) < 1 or args.wrk_seconds < 0:
         parser.error("--size-mb, --requests, --in-flight and --rounds must be at least 1")
@@ -971,9 +986,18 @@ def run(
 ) -> tuple[list[Line], list[str]]:
     size = args.size_mb * MB
     payload = workdir / "payload.bin"
-    with Timer() as timer:
-        digest = make_payload(payload, size)
-    print(f"payload: {size:,} random bytes written in {timer.seconds:.1f} s", flush=True)
+    digest = ""
+    if not args.skip_transfers:
+        with Timer() as timer:
+            digest = make_payload(payload, size)
+        print(f"payload: {size:,} random bytes written in {timer.seconds:.1f} s", flush=True)
+    database_url: str | None = None
+    if args.database == "postgres":
+        from tests.harness.postgres import PostgresCluster
+
+        with Timer() as timer:
+            database_url = stack.enter_context(PostgresCluster()).async_url
+        print(f"PostgreSQL: ready after {timer.seconds:.1f} s", flush=True)
 
     with Timer() as timer:
         server = stack.enter_context(s3_server())
@@ -994,7 +1018,7 @@ def run(
     # The service: a subprocess configured by environment variables only.
     run_dir = workdir / "service"
     run_dir.mkdir()
-    env = service_environment(server, bucket, run_dir / "data", size)
+    env = service_environment(server, bucket, run_dir / "data", size, database_url)
     key = create_api_key(env, run_dir)
     port = free_port()
     service = spawn(
@@ -1030,9 +1054,13 @@ def run(
         )
     )
     try:
-        print(f"transfers of {args.size_mb} MB:", flush=True)
-        transfers = bench_transfers(server, s3, bucket, service, api, payload, digest, args.rounds)
-        payload.unlink()
+        transfers: Transfers | None = None
+        if not args.skip_transfers:
+            print(f"transfers of {args.size_mb} MB:", flush=True)
+            transfers = bench_transfers(
+                server, s3, bucket, service, api, payload, digest, args.rounds
+            )
+            payload.unlink()
         print(f"requests per second ({args.in_flight} in flight):", flush=True)
         rates = bench_rates(api, service, key, start_bare, args, workdir)
     except httpx.HTTPError as error:
@@ -1042,12 +1070,14 @@ def run(
             f"service log:\n{tail(service.log)}"
         ) from error
 
-    lines = transfer_lines(args.size_mb, transfers)
+    lines = transfer_lines(args.size_mb, transfers) if transfers else []
     if rates.wrk:
         lines += rate_lines(f"wrk, {rates.wrk_seconds} s", rates.wrk)
     if rates.httpx:
         lines += rate_lines(f"httpx, {args.requests} req", rates.httpx)
-    watched = transfers.up_watch + transfers.down_watch + [rates.watched]
+    watched = [rates.watched]
+    if transfers:
+        watched = transfers.up_watch + transfers.down_watch + watched
     peak_method = (
         "and VmHWM after lowering the peak mark (clear_refs)"
         if all(w.hwm_reset for w in watched)
@@ -1067,7 +1097,8 @@ def run(
         "CPU: user+sys during each transfer of this process (the client), the serve process"
         " and the Ceph daemons.",
         f"GET record: {rates.document_bytes[0]} bytes of JSON from the service (API key and"
-        f" record looked up in SQLite), {rates.document_bytes[1]} bytes from the bare app;",
+        f" record looked up in {'PostgreSQL' if database_url else 'SQLite'}),"
+        f" {rates.document_bytes[1]} bytes from the bare app;",
         f"one uvicorn worker each; {args.in_flight} requests in flight: httpx from"
         f" {args.in_flight} threads sharing a Client, wrk with 1 thread and"
         f" {args.in_flight} connections.",

@@ -818,20 +818,34 @@ def bench_rates(
         rates.httpx = (ours, theirs)
         wrk = shutil.which("wrk")
         if wrk and args.wrk_seconds > 0:
-            ours = wrk_load(
-                wrk, service.url + path, auth, args.wrk_seconds, args.in_flight, workdir
-            )
+            # rounds alternating the two servers: the machine's load changes by the second
+            rounds: list[tuple[Load, Load]] = []
+            for number in range(args.wrk_rounds):
+                pair: dict[str, Load] = {}
+                sides = ("service", "bare") if number % 2 == 0 else ("bare", "service")
+                for side in sides:
+                    target, headers = (
+                        (service.url + path, auth) if side == "service" else (bare.url + path, {})
+                    )
+                    load = wrk_load(wrk, target, headers, args.wrk_seconds, args.in_flight, workdir)
+                    pair[side] = load
+                    print(
+                        f"  GET record, wrk -c{args.in_flight} round {number + 1}: {side:<7}"
+                        f" {load.rps:7.0f} req/s, p50 {load.p50 * 1e3:.1f} ms,"
+                        f" p99 {load.p99 * 1e3:.1f} ms",
+                        flush=True,
+                    )
+                rounds.append((pair["service"], pair["bare"]))
+            ratios = [ours.rps / theirs.rps for ours, theirs in rounds]
             print(
-                f"  GET record, wrk -c{args.in_flight}:    service {ours.rps:7.0f} req/s, "
-                f"p50 {ours.p50 * 1e3:.1f} ms, p99 {ours.p99 * 1e3:.1f} ms",
+                "  GET record, wrk: rate ratio per round "
+                + ", ".join(f"{ratio:.2f}x" for ratio in ratios),
                 flush=True,
             )
-            theirs = wrk_load(wrk, bare.url + path, {}, args.wrk_seconds, args.in_flight, workdir)
-            print(
-                f"  GET record, wrk -c{args.in_flight}:    bare    {theirs.rps:7.0f} req/s, "
-                f"p50 {theirs.p50 * 1e3:.1f} ms, p99 {theirs.p99 * 1e3:.1f} ms",
-                flush=True,
-            )
+            # the round with the median ratio stands for the run
+            ours, theirs = sorted(rounds, key=lambda pair: pair[0].rps / pair[1].rps)[
+                len(rounds) // 2
+            ]
             rates.wrk, rates.wrk_seconds = (ours, theirs), args.wrk_seconds
         elif args.wrk_seconds > 0:
             print("  wrk is not installed: only the httpx client is used", flush=True)
@@ -965,6 +979,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--wrk-seconds", type=int, default=5, help="wrk run per server in seconds (0: no wrk)"
     )
     parser.add_argument(
+        "--wrk-rounds",
+        type=int,
+        default=3,
+        help="wrk rounds per server, alternating (the median round's ratio is reported)",
+    )
+    parser.add_argument(
         "--database",
         choices=("sqlite", "postgres"),
         default="sqlite",
@@ -974,7 +994,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--skip-transfers", action="store_true", help="only the GET /files/{id} rates"
     )
     args = parser.parse_args(argv)
-    if min(args.size_mb, args.requests, args.in_flight, args.rounds) < 1 or args.wrk_seconds < 0:
+    if (
+        min(args.size_mb, args.requests, args.in_flight, args.rounds, args.wrk_rounds) < 1
+        or args.wrk_seconds < 0
+    ):
         parser.error("--size-mb, --requests, --in-flight and --rounds must be at least 1")
     if args.size_mb > 1500 and not os.environ.get("S3FILES_TEST_S3_ENDPOINT"):
         parser.error("the booted Ceph keeps objects in 4 GiB of memory: use --size-mb <= 1500")
@@ -1072,7 +1095,7 @@ def run(
 
     lines = transfer_lines(args.size_mb, transfers) if transfers else []
     if rates.wrk:
-        lines += rate_lines(f"wrk, {rates.wrk_seconds} s", rates.wrk)
+        lines += rate_lines(f"wrk, median of {args.wrk_rounds}x{rates.wrk_seconds} s", rates.wrk)
     if rates.httpx:
         lines += rate_lines(f"httpx, {args.requests} req", rates.httpx)
     watched = [rates.watched]

@@ -3,9 +3,10 @@
 The twins have the same methods with the same typed parameters (a test compares them).
 ``FileStore`` does the work; ``AsyncFileStore`` runs each blocking step on a worker thread
 (``anyio.to_thread``), so the event loop is never blocked, and reads async sources ahead on
-the loop for it (``s3files._pulling``): one implementation, two faces. Presigning runs on a thread too unless
-the store signs without I/O (``presign_is_local``: given credentials, the local store);
-credentials that refresh (an IAM role, credential_process) may need the network.
+the loop for it (``s3files._pulling``): one implementation, two faces. Presigning runs on a
+thread too unless the store signs without I/O (``presign_is_local``: given credentials,
+the local store); credentials that refresh (an IAM role, credential_process) may need the
+network.
 
     >>> files = FileStore.from_url("file:///tmp/s3files-demo")
     >>> stored = files.upload(b"hello", filename="hello.txt")

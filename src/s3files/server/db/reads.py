@@ -169,8 +169,9 @@ class Reads:
     async def one_or_none(
         self, model: type[_M], statement: Select[Any], parameters: Mapping[str, Any] | None = None
     ) -> _M | None:
-        """The one ``model`` that ``statement`` (a ``select(model)``, with ``parameters``)
-        finds, detached, or None. A statement must match at most one row."""
+        """The one ``model`` that ``statement`` (a select of the model's table, or of the
+        model, with ``parameters``) finds, detached, or None. A statement must match at most
+        one row."""
         columns = self._mapping(model)
         row = await self._row(statement, parameters)
         if row is None:

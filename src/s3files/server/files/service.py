@@ -163,7 +163,7 @@ class FileService:
         self, file_id: uuid.UUID, statuses: tuple[str, ...] = (FileStatus.ACTIVE,)
     ) -> FileRecord:
         owner = self._owner_scope
-        statement, parameters = select_file(file_id, owner=owner, statuses=statuses)
+        statement, parameters = select_file(file_id, owner=owner, statuses=statuses, core=True)
         record = await self.state.reads.one_or_none(FileRecord, statement, parameters)
         if record is None:
             raise ApiError(404, "not_found", "file not found")
@@ -171,7 +171,7 @@ class FileService:
 
     async def get_for_download(self, file_id: uuid.UUID) -> FileRecord:
         """Owners and admins get their files; anyone gets a public file."""
-        statement, parameters = select_file(file_id, owner=None)
+        statement, parameters = select_file(file_id, owner=None, core=True)
         record = await self.state.reads.one_or_none(FileRecord, statement, parameters)
         if record is not None and self.principal is not None:
             owner = self._owner_scope

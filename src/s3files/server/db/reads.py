@@ -21,7 +21,8 @@ holds (nothing else happens while it is checked out).
   loop: the read is retried on a worker thread with the service's busy timeout. Measured
   on the 2-core machine, sequential reads of one record: 1.0-1.7 ms each through an ORM
   unit of work on aiosqlite, 0.15-0.2 ms on a worker thread, 0.06-0.09 ms on the loop.
-- SQLite in memory: the async engine (a second engine would see another database).
+- SQLite in memory (or opened by a ``file:`` URI): the service's async engine, as it is (a
+  second engine would see another database).
 """
 
 from __future__ import annotations
@@ -142,8 +143,10 @@ class Reads:
     def _server_engine(self) -> AsyncEngine:
         """PostgreSQL (or another server): an autocommit engine beside the service's."""
         if self._autocommit is None:
-            if self._engine.url.get_backend_name() == "sqlite":  # in memory: the same engine
-                self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.url.get_backend_name() == "sqlite":
+                # in memory (or a URI): the service's engine as it is; switching its
+                # connections to autocommit and back would cost aiosqlite more hops
+                self._autocommit = self._engine
             else:
                 pool: Any = self._engine.sync_engine.pool
                 size = int(pool.size()) if hasattr(pool, "size") else 5

@@ -9,12 +9,13 @@ Why: the old bridge hopped to the loop for every piece the ASGI server handed ov
 64-256 KiB, reading paused past 64 KiB until the app asks again), 4,000-16,000 hops per GB,
 and nothing was read while the thread worked, so receiving and processing took turns. With
 the read-ahead, a 1 GB upload through the service used 40 % less service CPU and the S3
-server was no longer left waiting for parts (figures in bench/README.md).
+server was left waiting for parts less (figures in bench/README.md).
 
 Errors keep their meaning: an exception raised by ``source`` (client gone, body too slow)
 is raised in the thread, the same object, where the consumer aborts; if the read-ahead is
-cancelled before the end, the thread gets ``SourceInterrupted``, never a short, complete-
-looking stream. Memory per stream: about ``(AHEAD_BLOCKS + 1) * BLOCK_BYTES`` plus one piece.
+cancelled before the end, the thread's next pull raises (the cancellation itself, or
+``SourceInterrupted``), never a short, complete-looking stream. Memory per stream: about
+``(AHEAD_BLOCKS + 1) * BLOCK_BYTES`` plus one piece.
 """
 
 from __future__ import annotations

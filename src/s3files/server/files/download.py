@@ -80,28 +80,40 @@ class _ReadAheadStreamingResponse(StreamingResponse):
         chunks = self.body_iterator
         writer, reader = anyio.create_memory_object_stream[bytes | memoryview](1)
 
+        problem: Exception | None = None  # the store's, raised after the reader is done
+
         async def read_ahead() -> None:
+            nonlocal problem
             try:
                 async with writer:
                     async for chunk in chunks:
                         await writer.send(
                             chunk.encode(self.charset) if isinstance(chunk, str) else chunk
                         )
+            except anyio.BrokenResourceError:  # the sender below stopped
+                pass
+            except Exception as exc:
+                problem = exc
             finally:  # also when cancelled: the store's stream is closed at once
                 close = getattr(chunks, "aclose", None)
                 if close is not None:
                     with anyio.CancelScope(shield=True):
                         await close()
 
+        failure: Exception | None = None
         async with anyio.create_task_group() as group:
             group.start_soon(read_ahead)
             try:
                 async with reader:
                     async for chunk in reader:
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except BaseException:
-                group.cancel_scope.cancel()  # the client is gone: stop reading the store
-                raise
+            except Exception as exc:  # the client is gone (OSError ...): stop reading the store
+                failure = exc  # raised below as it is, not inside an ExceptionGroup
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        if problem is not None:
+            raise problem  # the response is cut short, as without the read-ahead
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

@@ -37,7 +37,7 @@ from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.bootstrap import open_database
 from s3files.server.db.session import session_factory
-from s3files.server.errors import install_error_handlers
+from s3files.server.errors import document_errors, install_error_handlers
 from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
 from s3files.server.health import router as health_router
@@ -131,6 +131,7 @@ def create_app(
         )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)  # last added: outermost
     install_error_handlers(app, retry_after=limits.retry_after)
+    document_errors(app)
     app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)

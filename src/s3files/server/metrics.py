@@ -58,7 +58,7 @@ class MetricsMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 route: Any = scope.get("route")
-                path = getattr(route, "path", "unmatched")
+                path = getattr(route, "path_format", "unmatched")  # without convertors
                 self.metrics.latency.labels(scope["method"], path).observe(
                     time.perf_counter() - started
                 )
@@ -69,5 +69,5 @@ class MetricsMiddleware:
         finally:
             route: Any = scope.get("route")
             self.metrics.requests.labels(
-                scope["method"], getattr(route, "path", "unmatched"), str(status["code"])
+                scope["method"], getattr(route, "path_format", "unmatched"), str(status["code"])
             ).inc()

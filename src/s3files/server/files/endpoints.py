@@ -16,7 +16,14 @@ from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.multipart import StreamingForm
-from s3files.server.files.schemas import CopyRequest, FileList, FileOut, FilePatch, PresignedOut
+from s3files.server.files.schemas import (
+    DOWNLOAD_RESPONSES,
+    CopyRequest,
+    FileList,
+    FileOut,
+    FilePatch,
+    PresignedOut,
+)
 from s3files.server.files.service import FileService
 
 __all__ = ["router"]
@@ -32,6 +39,7 @@ _FORM_SCHEMA: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "folder": {"type": "string", "example": "documents"},
@@ -74,27 +82,35 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
     return FileOut.of(record)
 
 
-@router.put("/stream", status_code=201, response_model=FileOut, include_in_schema=False)
+_RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put(
+    "/stream",
+    status_code=201,
+    response_model=FileOut,
+    responses=error_responses(400, 401, 408, 413, 415, 503),
+    summary="Upload a file as the raw request body (curl -T)",
+    openapi_extra=_RAW_BODY,
+)
 @router.post(
     "/stream",
     status_code=201,
     response_model=FileOut,
     responses=error_responses(400, 401, 408, 413, 415, 503),
     summary="Upload a file as the raw request body",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=_RAW_BODY,
 )
 async def upload_stream(
     request: Request,
     state: StateDep,
     principal: PrincipalDep,
-    filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["video.mp4"])],
+    filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["report.pdf"])],
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     description: Annotated[str | None, Query(max_length=10_000)] = None,
     is_public: bool = False,
@@ -148,20 +164,20 @@ async def list_files(
     return FileList(items=[FileOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{file_id}", response_model=FileOut, responses=error_responses(401, 404))
+@router.get("/{file_id:uuid}", response_model=FileOut, responses=error_responses(401, 404))
 async def get_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """The file's record."""
     return FileOut.of(await FileService(state, principal).get(file_id))
 
 
-@router.get("/{file_id}/metadata", response_model=FileOut, responses=error_responses(401, 404))
+@router.get("/{file_id:uuid}/metadata", response_model=FileOut, responses=error_responses(401, 404))
 async def get_metadata(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Brief 004's metadata view: ``content_type``, ``file_size``, ``last_modified``,
     ``metadata`` and the rest of the record."""
     return FileOut.of(await FileService(state, principal).get(file_id))
 
 
-@router.patch("/{file_id}", response_model=FileOut, responses=error_responses(400, 401, 404))
+@router.patch("/{file_id:uuid}", response_model=FileOut, responses=error_responses(400, 401, 404))
 async def update_file(
     file_id: FileId, body: FilePatch, state: StateDep, principal: PrincipalDep
 ) -> FileOut:
@@ -178,14 +194,9 @@ async def update_file(
 
 
 @router.get(
-    "/{file_id}/download",
+    "/{file_id:uuid}/download",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"application/octet-stream": {}}},
-        206: {"description": "Partial content (Range)"},
-        304: {"description": "Not modified (If-None-Match)"},
-        **error_responses(401, 404, 416, 503),
-    },
+    responses={**DOWNLOAD_RESPONSES, **error_responses(401, 404, 416, 503)},
 )
 async def download_file(
     file_id: FileId,
@@ -221,7 +232,9 @@ async def download_file(
 
 
 @router.get(
-    "/{file_id}/presigned-url", response_model=PresignedOut, responses=error_responses(401, 404)
+    "/{file_id:uuid}/presigned-url",
+    response_model=PresignedOut,
+    responses=error_responses(401, 404),
 )
 async def presigned_url(
     file_id: FileId,
@@ -239,7 +252,7 @@ async def presigned_url(
 
 
 @router.post(
-    "/{file_id}/copy",
+    "/{file_id:uuid}/copy",
     status_code=201,
     response_model=FileOut,
     responses=error_responses(400, 401, 404, 503),
@@ -258,7 +271,7 @@ async def copy_file(
     return FileOut.of(record)
 
 
-@router.delete("/{file_id}", status_code=204, responses=error_responses(401, 404))
+@router.delete("/{file_id:uuid}", status_code=204, responses=error_responses(401, 404))
 async def delete_file(
     file_id: FileId,
     state: StateDep,
@@ -271,7 +284,7 @@ async def delete_file(
     return Response(status_code=204)
 
 
-@router.post("/{file_id}/restore", response_model=FileOut, responses=error_responses(401, 404))
+@router.post("/{file_id:uuid}/restore", response_model=FileOut, responses=error_responses(401, 404))
 async def restore_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Take a soft-deleted file out of the trash."""
     return FileOut.of(await FileService(state, principal).restore(file_id))

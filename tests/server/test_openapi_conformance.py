@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,9 +52,13 @@ class Findings:
     errors: list[str] = field(default_factory=list)
 
 
-def _config(service: Service) -> schemathesis.Config:
+def _config(service: Service, *, examples_only: bool) -> schemathesis.Config:
+    """Every check; for the examples, the schema's own examples only, none refused."""
+    accepted = ACCEPTED if examples_only else [*ACCEPTED, *RULE_REFUSALS]
+    phases = {"coverage": {"enabled": False}, "fuzzing": {"enabled": False}}
     return schemathesis.Config.from_dict(
         {
+            "phases": {**phases, "stateful": {"enabled": False}} if examples_only else {},
             "seed": SEED,
             "workers": 2,
             "headers": {"Authorization": f"Bearer {service.keys['root']}"},
@@ -64,7 +67,7 @@ def _config(service: Service) -> schemathesis.Config:
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {
-                    "expected-statuses": [*ACCEPTED, *RULE_REFUSALS],
+                    "expected-statuses": accepted,
                 },
                 "negative_data_rejection": {
                     "expected-statuses": [
@@ -101,9 +104,9 @@ def _describe(recorder: Any, case_id: str, title: str, message: str) -> str:
     return line
 
 
-def run_schemathesis(service: Service) -> Findings:
+def run_schemathesis(service: Service, *, examples_only: bool = False) -> Findings:
     """Every phase and every check against ``service``; the failures in words."""
-    config = _config(service)
+    config = _config(service, examples_only=examples_only)
     schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json", config=config)
     findings = Findings()
     seen: set[tuple[str, str, str]] = set()
@@ -152,23 +155,40 @@ def start_as_serve(
     return server, thread
 
 
-@pytest.fixture(params=[("local", "sqlite"), ("s3", "postgres")], ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(
+    scope="module",
+    params=[("local", "sqlite"), ("s3", "postgres")],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def conformance_service(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
+    """One service per combination for both tests (a boot of each costs seconds)."""
     store, database = request.param
-    monkeypatch.setattr(service_fixtures, "start_service", start_as_serve)
-    yield from make_service(tmp_path, request, store, database)
+    tmp_path = tmp_path_factory.mktemp(f"conformance-{database}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service_fixtures, "start_service", start_as_serve)
+        yield from make_service(tmp_path, request, store, database)
 
 
 def test_schemathesis_finds_no_mismatch(conformance_service: Service) -> None:
+    """Schemathesis's phases and checks, on a budget of about 1,400 requests."""
     findings = run_schemathesis(conformance_service)
-    report = "\n".join(findings.failures + findings.errors)
-    print(
-        f"failures: {findings.failure_count}; requests: {findings.requests}; statuses: {dict(sorted(findings.statuses.items()))}"
-    )
-    print(report)
-    assert findings.requests >= 500, findings.requests
+    statuses = dict(sorted(findings.statuses.items()))
+    print(f"{findings.requests} requests, {findings.failure_count} failures; {statuses}")
+    print("\n".join(findings.failures + findings.errors))
+    assert findings.requests >= 1000, findings.requests
     assert not findings.statuses.keys() & range(500, 600), findings.statuses
     assert findings.errors == []
     assert findings.failures == []
+
+
+def test_every_example_is_accepted(conformance_service: Service) -> None:
+    """The schema's own examples, sent as they are under the default settings: none is
+    refused (a missing resource is 404, as for any id that does not exist)."""
+    findings = run_schemathesis(conformance_service, examples_only=True)
+    print(f"{findings.requests} requests; {dict(sorted(findings.statuses.items()))}")
+    assert findings.requests >= 20, findings.requests
+    assert findings.errors == []
+    assert findings.failures == []
+    assert findings.statuses[201] >= 4  # uploads (form, raw body, PUT) and a direct upload

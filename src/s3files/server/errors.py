@@ -2,8 +2,22 @@
 
 Library errors map by type; ``ApiError`` is raised by the service itself; FastAPI's
 validation errors become 422 ``validation_error``; a database that cannot be had in time
-(the pool exhausted, SQLite's write lock held) is 503 ``busy`` with ``Retry-After``;
-anything unexpected is logged and answered 500 ``internal_error`` without a traceback.
+(the pool exhausted, SQLite's write lock held) is 503 ``busy`` with ``Retry-After`` (every
+503 carries it); a 405 names in ``Allow`` every method the path answers; anything
+unexpected is logged and answered 500 ``internal_error`` without a traceback.
+
+How a route declares its errors (the OpenAPI document must match what it answers;
+``tests/server/test_openapi_conformance.py`` checks it with schemathesis)::
+
+    @router.post("/things/{thing_id:uuid}", responses=error_responses(401, 404, 409))
+
+``error_responses`` documents each status with ``ErrorBody``, its own example and its
+headers (``ERRORS``; add a status there before using it). List what the route itself
+raises; ``document_errors`` (installed by ``create_app``) adds what every route may answer
+(``EVERY_ROUTE``: malformed, slow, oversized requests), turns FastAPI's 422 into
+``ErrorBody``, and adds 503 to every route that documents 401. Type path ids with a
+convertor (``{thing_id:uuid}``) so that ``/things/other`` is another path (405, not 422),
+and make JSON request fields strict where the schema is (``StrictBool``).
 """
 
 from __future__ import annotations
@@ -127,9 +141,9 @@ ERRORS: dict[int, _Documented] = {
         "the request body arrived too slowly",
     ),
     409: _Documented(
-        "Conflict with the resource's state (`conflict`, `not_pending`, ...)",
-        "conflict",
-        "the upload is not pending",
+        "Conflict with the resource's state (`upload_closed`, `completion_in_progress`, ...)",
+        "upload_closed",
+        "this upload is complete",
     ),
     413: _Documented(
         "Body larger than the limit (`file_too_large`, `body_too_large`)",
@@ -272,6 +286,8 @@ def allowed_methods(request: Request) -> str:
 
 def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     busy_headers = {"Retry-After": str(retry_after)}
+    # the headers ERRORS documents as always sent, for errors raised without them
+    always_sent = {401: {"WWW-Authenticate": "Bearer"}, 503: busy_headers}
 
     @app.exception_handler(PoolTimeoutError)
     async def _pool_exhausted(_: Request, exc: PoolTimeoutError) -> JSONResponse:
@@ -288,9 +304,7 @@ def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = exc.headers
-        if exc.status == 503:
-            headers = {**busy_headers, **(headers or {})}
+        headers = {**always_sent.get(exc.status, {}), **(exc.headers or {})}
         return _json(exc.status, exc.error, exc.detail, headers)
 
     @app.exception_handler(lib.S3FilesError)

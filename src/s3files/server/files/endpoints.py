@@ -85,7 +85,12 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
 _RAW_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "example": "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+            }
+        },
     }
 }
 
@@ -197,6 +202,7 @@ async def update_file(
     "/{file_id:uuid}/download",
     response_class=StreamingResponse,
     responses={**DOWNLOAD_RESPONSES, **error_responses(401, 404, 416, 503)},
+    openapi_extra={"security": [{}]},  # added to the bearer: public files need no credentials
 )
 async def download_file(
     file_id: FileId,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -41,12 +41,19 @@ from s3files.naming import NamingPolicy, NamingStrategy, validate_folder_templat
 from s3files.signing import Credentials
 from s3files.validation import DEFAULT_ALLOWED_EXTENSIONS, DEFAULT_ALLOWED_MIME_TYPES, UploadPolicy
 
-__all__ = ["AddressingStyle", "S3Config", "Settings", "StorageLocation", "load_settings"]
+__all__ = [
+    "AddressingStyle",
+    "S3Config",
+    "Settings",
+    "StorageLocation",
+    "load_into",
+    "load_settings",
+]
 
 AddressingStyle = Literal["auto", "path", "virtual"]
 #: Where a face of s3files reads an S3 setting: the environment (``Settings``), Django's
 #: settings, the connector's ``connect()`` dict, or attributes of a settings object
-#: (``Settings``' own and brief 001's ``S3Service(settings)``).
+#: (``Settings``' own and those passed to ``S3Service(settings)``).
 NameScheme = Literal["env", "django", "connector", "attribute"]
 
 
@@ -301,7 +308,8 @@ _S3_REGION, _AWS_REGION = S3Config.names("region", "env")  # S3_REGION wins
 
 
 class Settings(BaseSettings):
-    """Every setting of s3files, read from the environment names of the product brief.
+    """Every setting of s3files, read from environment variables (``AWS_*``, ``S3_*``,
+    ``S3FILES_*``) or a ``.env`` file.
 
     >>> Settings(s3_bucket="my-bucket", aws_region="eu-west-1").storage_location().bucket
     'my-bucket'
@@ -311,7 +319,7 @@ class Settings(BaseSettings):
         env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
     )
 
-    # Credentials and endpoint (brief 001, 003, 004): the environment names of S3Config
+    # Credentials and endpoint: the environment names of S3Config
     aws_access_key_id: str | None = _env(*S3Config.names("access_key_id", "env"))
     aws_secret_access_key: SecretStr | None = _env(*S3Config.names("secret_access_key", "env"))
     aws_session_token: SecretStr | None = _env(*S3Config.names("session_token", "env"))
@@ -325,7 +333,7 @@ class Settings(BaseSettings):
     )
     storage_url: str | None = _env("S3FILES_STORAGE_URL")
 
-    # Upload validation (brief 004)
+    # Upload validation
     s3_max_file_size_mb: float = Field(100, gt=0, validation_alias="S3_MAX_FILE_SIZE_MB")
     s3_allowed_extensions: Annotated[frozenset[str] | None, NoDecode] = Field(
         DEFAULT_ALLOWED_EXTENSIONS, validation_alias="S3_ALLOWED_EXTENSIONS"
@@ -334,13 +342,13 @@ class Settings(BaseSettings):
         DEFAULT_ALLOWED_MIME_TYPES, validation_alias="S3_ALLOWED_MIME_TYPES"
     )
 
-    # Naming (brief 004)
+    # Naming
     s3_use_uuid_prefix: bool = Field(True, validation_alias="S3_USE_UUID_PREFIX")
     s3_preserve_filename: bool = Field(True, validation_alias="S3_PRESERVE_FILENAME")
     s3_naming_strategy: NamingStrategy | None = _env("S3_NAMING_STRATEGY")
     s3_folder_structure: str = Field("{year}/{month}/{day}", validation_alias="S3_FOLDER_STRUCTURE")
 
-    # URLs and encryption (brief 004)
+    # URLs and encryption
     s3_presigned_url_expiry: int = Field(
         3600, ge=1, le=604800, validation_alias="S3_PRESIGNED_URL_EXPIRY"
     )
@@ -354,17 +362,6 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("s3files-data"), validation_alias="S3FILES_DATA_DIR")
     signing_key: SecretStr | None = _env("S3FILES_SIGNING_KEY")
     public_base_url: str = Field("http://127.0.0.1:8000", validation_alias="S3FILES_PUBLIC_URL")
-    database_url: str | None = _env("S3FILES_DATABASE_URL")
-    jwt_secret: SecretStr | None = _env("S3FILES_JWT_SECRET")
-    jwt_jwks_url: str | None = _env("S3FILES_JWT_JWKS_URL")
-    jwt_audience: str | None = _env("S3FILES_JWT_AUDIENCE")
-    jwt_issuer: str | None = _env("S3FILES_JWT_ISSUER")
-    cors_origins: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset(), validation_alias="S3FILES_CORS_ORIGINS"
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias="S3FILES_LOG_LEVEL"
-    )
 
     @field_validator("s3_allowed_extensions", "s3_allowed_mime_types", mode="before")
     @classmethod
@@ -375,13 +372,6 @@ class Settings(BaseSettings):
             return None if items in ({"*"}, set()) else frozenset(items)
         return value
 
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return frozenset(o.strip().rstrip("/") for o in value.split(",") if o.strip())
-        return value
-
     @field_validator("s3_folder_structure")
     @classmethod
     def _check_template(cls, value: str) -> str:
@@ -390,14 +380,7 @@ class Settings(BaseSettings):
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from exc
 
-    @field_validator("database_url")
-    @classmethod
-    def _check_database(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
-            raise ValueError("use a sqlite:// or postgresql:// URL")
-        return value or None
-
-    @field_validator("s3_endpoint_url", "public_base_url", "jwt_jwks_url")
+    @field_validator("s3_endpoint_url", "public_base_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         return http_url(value)
@@ -406,26 +389,13 @@ class Settings(BaseSettings):
 
     @property
     def s3_bucket_name(self) -> str | None:
-        """Alias of ``s3_bucket`` under brief 004's name."""
+        """Alias of ``s3_bucket``, named after its variable ``S3_BUCKET_NAME``."""
         return self.s3_bucket
 
     @property
     def region(self) -> str:
         """``S3_REGION`` if set, else ``AWS_REGION``."""
         return self.s3_region or self.aws_region
-
-    def database(self) -> str:
-        """The SQLAlchemy async URL: ``S3FILES_DATABASE_URL``, or SQLite in the data dir."""
-        default = f"sqlite+aiosqlite:///{(self.data_dir / 's3files.db').absolute()}"
-        url = self.database_url or default
-        for plain, driver in (
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return driver + url[len(plain) :]
-        return url
 
     def storage_location(self) -> StorageLocation:
         if self.storage_url:
@@ -454,7 +424,7 @@ class Settings(BaseSettings):
         )
 
     def naming_policy(self) -> NamingPolicy:
-        """Brief 004's flags: UUID prefix, else timestamp prefix; S3_NAMING_STRATEGY overrides."""
+        """S3_USE_UUID_PREFIX: UUID prefix, else timestamp prefix; S3_NAMING_STRATEGY overrides."""
         strategy: NamingStrategy = self.s3_naming_strategy or (
             "uuid" if self.s3_use_uuid_prefix else "timestamp"
         )
@@ -465,23 +435,32 @@ class Settings(BaseSettings):
         )
 
 
-def _variable_for(field_name: str) -> str:
-    field = Settings.model_fields.get(field_name)
+def _variable_for(settings_class: type[BaseSettings], field_name: str) -> str:
+    field = settings_class.model_fields.get(field_name)
     alias = field.validation_alias if field else None
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
     return str(alias) if alias else field_name.upper()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """``Settings(**overrides)``, with validation errors turned into a ``ConfigurationError``
-    whose message names each offending environment variable."""
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def load_into(settings_class: type[_S], **overrides: Any) -> _S:
+    """``settings_class(**overrides)``, with validation errors turned into a
+    ``ConfigurationError`` whose message names each offending environment variable."""
     try:
-        return Settings(**overrides)
+        return settings_class(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             location = str(error["loc"][0]) if error["loc"] else "?"
-            name = _variable_for(location) if location in Settings.model_fields else location
+            known = location in settings_class.model_fields
+            name = _variable_for(settings_class, location) if known else location
             problems.append(f"{name}: {error['msg']}")
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings(**overrides)``, errors naming the environment variables (``load_into``)."""
+    return load_into(Settings, **overrides)

@@ -1,13 +1,13 @@
-"""Brief 001's face: ``S3Service(settings).upload(FileUploadRequest(...))`` → public URL.
+"""A one-call upload service: ``S3Service(settings).upload(FileUploadRequest(...))`` → public URL.
 
     >>> service = S3Service(settings)
     >>> url = service.upload(FileUploadRequest(filename="me.jpg", content_type="image/jpeg",
     ...                                        content=jpeg_bytes))
     'https://my-bucket.s3.us-east-1.amazonaws.com/uploads/1f0c...e2.jpg'
 
-``settings`` may be an s3files ``Settings`` or any object with the attributes the brief
-names (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_region``, ``s3_bucket``, and
-optionally ``s3_endpoint_url``). The object is private unless the bucket's policy makes
+``settings`` may be an s3files ``Settings`` or any settings object with the attributes
+``aws_access_key_id``, ``aws_secret_access_key``, ``aws_region``, ``s3_bucket``, and
+optionally ``s3_endpoint_url``. The object is private unless the bucket's policy makes
 ``uploads/`` public; ``presigned_url`` gives a link that works either way.
 """
 
@@ -47,7 +47,7 @@ class S3Service:
     """Stores uploads under ``uploads/<uuid4><ext>`` and returns their public URL."""
 
     def __init__(self, settings: Any) -> None:
-        # The brief's attribute names are those of s3files' Settings: one S3Config reads both
+        # s3files' Settings has the same attribute names: one S3Config reads both
         config = S3Config.read(
             lambda name: _plain(getattr(settings, name, None)), "attribute", report="env"
         )

@@ -40,8 +40,9 @@ __all__ = [
 
 SNIFF_BYTES = 64 * 1024
 
-# Brief 004's lists, plus a few everyday safe types. Active content (HTML, SVG, JS) is not
-# on the list: a stored file must never run in a browser as the service's origin.
+# Images, PDF, Word and Excel documents, plain text, CSV, Markdown, JSON and ZIP. Active
+# content (HTML, SVG, JS) is not on the list: a stored file must never run in a browser as
+# the service's origin.
 DEFAULT_ALLOWED_EXTENSIONS = frozenset(
     [
         "jpg",

@@ -19,12 +19,13 @@ import httpx
 import pytest
 import uvicorn
 
-from s3files import FileStore, Settings
+from s3files import FileStore
 from s3files.server import create_app
 from s3files.server.db.migrate import upgrade
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.keys.service import create_key, revoke_key
 from s3files.server.limits import ServiceLimits
+from s3files.server.settings import ServiceSettings
 from tests.harness.ceph import S3Server
 from tests.harness.postgres import PostgresCluster
 from tests.harness.postgres import ensure_installed as ensure_postgres
@@ -63,7 +64,7 @@ class Service:
     """A running s3files service and what a test needs to talk to it."""
 
     url: str
-    settings: Settings
+    settings: ServiceSettings
     keys: dict[str, str] = field(default_factory=dict)
 
     def client(self, who: str | None = "alice", **kwargs: Any) -> httpx.Client:
@@ -121,7 +122,7 @@ def _storage(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[
 
 
 def start_service(
-    settings: Settings, limits: ServiceLimits | None = None
+    settings: ServiceSettings, limits: ServiceLimits | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
     config = uvicorn.Config(
         create_app(settings, limits=limits),
@@ -152,7 +153,7 @@ def make_service(
 ) -> Iterator[Service]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    settings = Settings(
+    settings = ServiceSettings(
         data_dir=tmp_path / "data",
         database_url=_database_url(database, tmp_path, request),
         public_base_url=f"http://127.0.0.1:{port}",

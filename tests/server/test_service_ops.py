@@ -16,8 +16,8 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
-from s3files import Settings
 from s3files.server import create_app
+from s3files.server.settings import ServiceSettings
 from tests import samples
 from tests.server.conftest import Service, free_port, make_service
 
@@ -147,7 +147,7 @@ def test_logs_have_event_names_and_no_secrets(
 
 
 def test_mount_inside_another_app(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, storage_url=f"file://{tmp_path / 'files'}")
+    settings = ServiceSettings(data_dir=tmp_path, storage_url=f"file://{tmp_path / 'files'}")
     files_app = create_app(settings)
 
     @asynccontextmanager

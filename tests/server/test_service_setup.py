@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from s3files import Settings
 from s3files.cli.app import app as cli_app
 from s3files.cli.server import AppFactory
 from s3files.server.api_error import ApiError
@@ -21,6 +20,7 @@ from s3files.server.db.bootstrap import open_database
 from s3files.server.db.migrate import HEAD_REVISION, current_revision
 from s3files.server.failpoints import Failpoints
 from s3files.server.limits import ServiceLimits, TransferGate
+from s3files.server.settings import ServiceSettings
 from tests.server.conftest import run_async
 
 
@@ -66,7 +66,7 @@ def test_transfer_gate_counts_per_owner_and_in_total() -> None:
 
 def test_open_database_makes_the_sqlite_folder(tmp_path: Path) -> None:
     database = tmp_path / "deep" / "er" / "meta.db"
-    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{database}")
+    settings = ServiceSettings(data_dir=tmp_path / "data", database_url=f"sqlite:///{database}")
 
     async def check() -> str | None:
         engine = await open_database(settings)

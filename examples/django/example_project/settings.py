@@ -1,5 +1,5 @@
-"""Settings of the example project; the storage settings are brief 003's, from the
-environment (see ../README.md)."""
+"""Settings of the example project; the storage settings (django-storages style ``AWS_*``
+names) come from the environment (see ../README.md)."""
 
 import os
 import secrets
@@ -43,7 +43,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-# Brief 003's settings (settings/third_party.py there) ...
+# The django-storages style settings the s3files app reads ...
 AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "")
 AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
 AWS_S3_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")

@@ -1,8 +1,8 @@
-"""Brief 003's flow with the s3files shortcuts.
+"""Direct browser uploads to the bucket with the s3files shortcuts.
 
 1. ``index``: the page; picking a file asks ``sign`` for a form.
-2. ``sign``: ``get_direct_upload_form_data`` records a pending upload and returns brief
-   003's form (``{% direct_upload_form %}``), whose POST goes straight to the bucket.
+2. ``sign``: ``get_direct_upload_form_data`` records a pending upload and returns a
+   signed upload form (``{% direct_upload_form %}``), whose POST goes straight to the bucket.
 3. The bucket answers 303 to ``complete`` (the form's ``success_action_redirect``), which
    calls ``complete_upload``: the object is verified before the upload counts.
 """

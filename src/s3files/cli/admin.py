@@ -13,14 +13,14 @@ from s3files._errors import S3FilesError
 from s3files.cli._common import command, console, fail, print_json
 
 if TYPE_CHECKING:  # settings and stores load when a command runs, not at start
-    from s3files._config import Settings
+    from s3files.server.settings import ServiceSettings
     from s3files.stores.s3 import S3Store
 
 bucket_app = typer.Typer(help="Set up the bucket for browser uploads.", no_args_is_help=True)
 
 
 async def _run_cleanup(
-    settings: Settings, *, fix: bool, grace: timedelta, retention: timedelta
+    settings: ServiceSettings, *, fix: bool, grace: timedelta, retention: timedelta
 ) -> Any:
     from s3files.server.db.bootstrap import open_database
     from s3files.server.db.session import session_factory
@@ -54,11 +54,11 @@ def cleanup(
 
     Example: s3files cleanup --fix --grace-minutes 30
     """
-    from s3files._config import load_settings
+    from s3files.server.settings import load_service_settings
 
     report = asyncio.run(
         _run_cleanup(
-            load_settings(),
+            load_service_settings(),
             fix=fix,
             grace=timedelta(minutes=grace_minutes),
             retention=timedelta(days=retention_days),
@@ -85,7 +85,7 @@ def cleanup(
     console.print("all clean" if report.clean else f"problems {verb}", highlight=False)
 
 
-def _s3_store(settings: Settings) -> S3Store:
+def _s3_store(settings: ServiceSettings) -> S3Store:
     from s3files.store import FileStore
     from s3files.stores.s3 import S3Store
 
@@ -108,12 +108,12 @@ def setup_cors(
 
     Example: s3files bucket setup-cors --origin https://app.example.com
     """
-    from s3files._config import load_settings
+    from s3files.server.settings import load_service_settings
 
     for value in origin:
         if not value.startswith(("http://", "https://")) or value.count("/") > 2:
             fail(f"--origin {value!r} must look like https://host[:port]")
-    store = _s3_store(load_settings())
+    store = _s3_store(load_service_settings())
     store.configure_cors([value.rstrip("/") for value in origin])
     if abort_incomplete_days:
         store.configure_abort_incomplete(abort_incomplete_days)
@@ -131,15 +131,15 @@ def doctor() -> None:
 
     Example: s3files doctor
     """
-    from s3files._config import load_settings
     from s3files.cli.server import run_with_session
+    from s3files.server.settings import load_service_settings
     from s3files.store import FileStore
     from s3files.stores.s3 import S3Store
 
     table = Table("check", "result", "detail", box=None)
     healthy = True
     try:
-        settings = load_settings()
+        settings = load_service_settings()
     except S3FilesError as exc:
         fail(str(exc))
     location = settings.storage_location()

@@ -30,8 +30,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from s3files._config import Settings, load_settings
 from s3files.cli._common import command, console, fail, human_size, print_json
+from s3files.server.settings import ServiceSettings, load_service_settings
 
 _T = TypeVar("_T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -59,7 +59,7 @@ class Session:
 
 @asynccontextmanager
 async def open_session(
-    settings: Settings, owner: str | None, *, every_owner: bool = False
+    settings: ServiceSettings, owner: str | None, *, every_owner: bool = False
 ) -> AsyncIterator[Session]:
     try:
         from s3files.server.auth import Authenticator, Principal
@@ -93,7 +93,7 @@ def run(
     owner: str | None, work: Callable[[Session], Awaitable[_T]], *, every_owner: bool = False
 ) -> _T:
     async def main() -> _T:
-        async with open_session(load_settings(), owner, every_owner=every_owner) as session:
+        async with open_session(load_service_settings(), owner, every_owner=every_owner) as session:
             return await work(session)
 
     return asyncio.run(main())

@@ -11,8 +11,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from s3files._config import Settings, load_settings
 from s3files.cli._common import command, console, fail, print_json
+from s3files.server.settings import ServiceSettings, load_service_settings
 
 _T = TypeVar("_T")
 
@@ -30,7 +30,7 @@ def _server_modules() -> Any:
     return bootstrap, session
 
 
-def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -> _T:
+def run_with_session(settings: ServiceSettings, work: Callable[[Any], Awaitable[_T]]) -> _T:
     """Open the database (folder, engine, migrations), run ``work(session)`` in one unit
     of work, and close it."""
     bootstrap, session_module = _server_modules()
@@ -52,7 +52,7 @@ class AppFactory:
     """Builds the app from settings given explicitly; picklable, so that each worker
     process receives the same settings (nothing passes through the environment)."""
 
-    settings: Settings
+    settings: ServiceSettings
 
     def __call__(self) -> Any:
         from s3files.server import create_app
@@ -60,7 +60,7 @@ class AppFactory:
         return create_app(self.settings)
 
 
-def uvicorn_config(settings: Settings, *, host: str, port: int, workers: int = 1) -> Any:
+def uvicorn_config(settings: ServiceSettings, *, host: str, port: int, workers: int = 1) -> Any:
     """How ``serve`` runs uvicorn: httptools, with a bound on what it buffers for a
     request's headers (``s3files.server.http_protocol``, where the choice is measured)."""
     import uvicorn
@@ -97,7 +97,7 @@ def serve(
     from s3files.server.keys.service import create_key, list_keys
 
     public = os.environ.get("S3FILES_PUBLIC_URL") or f"http://{host}:{port}"
-    settings = load_settings(public_base_url=public)
+    settings = load_service_settings(public_base_url=public)
 
     async def first_start(session: Any) -> str | None:
         if await list_keys(session, include_revoked=True):
@@ -153,7 +153,7 @@ def keys_create(
         return await create_key(session, owner=owner, is_admin=admin, name=name)
 
     try:
-        created = run_with_session(load_settings(), work)
+        created = run_with_session(load_service_settings(), work)
     except ValueError as exc:
         fail(str(exc))
     if as_json:
@@ -190,7 +190,7 @@ def keys_list(
             for k in await list_keys(session, include_revoked=all_keys)
         ]
 
-    rows = run_with_session(load_settings(), work)
+    rows = run_with_session(load_service_settings(), work)
     if as_json:
         print_json(rows)
         return
@@ -216,7 +216,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id or pref
     """
     from s3files.server.keys.service import revoke_key
 
-    found = run_with_session(load_settings(), lambda session: revoke_key(session, key_id))
+    found = run_with_session(load_service_settings(), lambda session: revoke_key(session, key_id))
     if found is None:
         fail(f"no API key {key_id!r}")
     console.print(f"revoked {found.prefix}… of {found.owner}", highlight=False, soft_wrap=True)
@@ -233,6 +233,6 @@ def db_upgrade() -> None:
     async def nothing(_: Any) -> None:
         return None
 
-    settings = load_settings()
+    settings = load_service_settings()
     run_with_session(settings, nothing)
     console.print("database is up to date", highlight=False, soft_wrap=True)

@@ -1,4 +1,4 @@
-"""The async S3 connector of brief 002: browse and read any bucket an account can reach.
+"""The async S3 connector: browse and read any bucket an account can reach.
 
     from s3files import S3Connector
 

@@ -1,4 +1,4 @@
-"""``S3Connector``: brief 002's async connector, over botocore clients on worker threads.
+"""``S3Connector``: the async S3 connector, over botocore clients on worker threads.
 
 Every request goes through ``CallRunner`` (``_calls.py``): wait for the rate limiter, run
 the blocking botocore call on a worker thread inside ``translate_s3_errors`` (the one place
@@ -170,7 +170,7 @@ class S3Connector:
         return self._clients is not None
 
     async def connect(self, credentials: Mapping[str, Any] | S3Config | None = None) -> bool:
-        """Connect with brief 002's credentials dict (``aws_access_key_id``,
+        """Connect with a credentials dict (``aws_access_key_id``,
         ``aws_secret_access_key``, optional ``aws_session_token``, ``region_name``, and for
         S3-compatible stores ``endpoint_url``), or an ``S3Config`` (``Settings.s3_config()``);
         ``None`` or ``{}`` uses the default AWS chain (environment, profile, IAM role).
@@ -485,7 +485,7 @@ class S3Connector:
 
 
 class S3ConnectorFactory:
-    """Brief 002's factory, so its examples run unchanged:
+    """A factory for code that is handed one rather than a connector:
     ``S3ConnectorFactory.create_connector(logger)``."""
 
     @staticmethod

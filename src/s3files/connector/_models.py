@@ -1,8 +1,8 @@
-"""What the connector returns: frozen dataclasses with brief 002's field names.
+"""What the connector returns: frozen dataclasses that also read like plain dicts.
 
-Brief 002 documents its methods as returning ``Dict[str, Any]``; these classes keep typed
-attributes *and* read like those dicts (``bucket["name"]``, ``dict(bucket)``,
-``bucket.as_dict()``), so code written against the brief keeps working.
+The connector's methods are documented as returning dicts (``Dict[str, Any]``); these classes
+keep typed attributes *and* read like those dicts (``bucket["name"]``, ``dict(bucket)``,
+``bucket.as_dict()``), so code written for dict results keeps working.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = [
 
 
 class StorageClass(StrEnum):
-    """S3 storage classes: brief 002's six first, then the others S3 reports today.
+    """S3 storage classes: the six common ones first, then the others S3 reports today.
 
     ``S3Object.storage_class`` stays a plain ``str`` so that classes a store defines itself
     (Ceph placement targets, new AWS classes) pass through unchanged.
@@ -117,7 +117,7 @@ class _ReadsLikeADict:
 
 @dataclass(frozen=True, slots=True)
 class S3Object(_ReadsLikeADict):
-    """One object of a listing (brief 002's fields; ``last_modified`` in ISO 8601, UTC)."""
+    """One object of a listing (``last_modified`` in ISO 8601, UTC)."""
 
     key: str
     size: int
@@ -134,7 +134,7 @@ class S3Object(_ReadsLikeADict):
 
 @dataclass(frozen=True, slots=True)
 class S3Bucket(_ReadsLikeADict):
-    """One bucket (brief 002's fields). ``region`` is what the store reports (AWS regions;
+    """One bucket. ``region`` is what the store reports (AWS regions;
     Ceph RGW reports its zonegroup, e.g. ``default``), ``None`` if it would not say."""
 
     name: str

@@ -1,5 +1,6 @@
-"""Credentials in brief 002's dict shape, read into the one ``S3Config``, and the botocore
-clients built from it by the one client factory (``stores/_s3_client.py``).
+"""The connector's credentials dict (keys named as boto3's arguments), read into the one
+``S3Config``, and the botocore clients built from it by the one client factory
+(``stores/_s3_client.py``).
 
 Building a boto3 session and clients reads config files and is CPU-heavy (tens of
 milliseconds), so :meth:`Clients.open` is blocking and the connector runs it on a worker
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CREDENTIAL_KEYS", "Clients", "credentials_from_settings", "parse_credentials"]
 
-#: The keys ``connect(credentials)`` understands: brief 002's four plus three for
+#: The keys ``connect(credentials)`` understands: boto3's four (``aws_access_key_id``,
+#: ``aws_secret_access_key``, ``aws_session_token``, ``region_name``) plus three for
 #: S3-compatible stores and profiles (each the connector name of an ``S3Config`` field).
 CREDENTIAL_KEYS = frozenset(
     name for field in S3Config.model_fields for name in S3Config.names(field, "connector")
@@ -29,9 +31,10 @@ CREDENTIAL_KEYS = frozenset(
 
 
 def parse_credentials(credentials: Mapping[str, Any] | S3Config | None) -> S3Config:
-    """Check brief 002's dict; ``None`` or ``{}`` means the default AWS chain
-    (environment, shared config/profile, container or instance role). Secrets stay out of
-    ``repr``. An ``S3Config`` is taken as it is (its bucket, if any, is not used)."""
+    """Check a credentials dict (keys named as boto3's arguments); ``None`` or ``{}`` means
+    the default AWS chain (environment, shared config/profile, container or instance role).
+    Secrets stay out of ``repr``. An ``S3Config`` is taken as it is (its bucket, if any, is
+    not used)."""
     if isinstance(credentials, S3Config):
         return credentials.model_copy(update={"bucket": None, "prefix": ""})
     credentials = credentials or {}

@@ -31,7 +31,6 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from s3files import __version__
-from s3files._config import Settings, load_settings
 from s3files.server.auth import Authenticator
 from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.buckets.service import ServiceConnector
@@ -47,6 +46,7 @@ from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
 from s3files.server.request_limits import RequestLimitsMiddleware
+from s3files.server.settings import ServiceSettings, load_service_settings
 from s3files.server.state import AppState
 from s3files.server.uploads.endpoints import router as uploads_router
 from s3files.store import AsyncFileStore, FileStore
@@ -74,7 +74,7 @@ def api_router() -> APIRouter:
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: ServiceSettings | None = None,
     *,
     limits: ServiceLimits | None = None,
     failpoints: Failpoints | None = None,
@@ -83,7 +83,7 @@ def create_app(
 
     ``failpoints`` (crash tests only) default to ``Failpoints.from_environment()``, which
     arms nothing unless ``S3FILES_FAILPOINTS_ENABLED=1``."""
-    settings = settings or load_settings()
+    settings = settings or load_service_settings()
     limits = limits or ServiceLimits.from_environment()
     failpoints = failpoints or Failpoints.from_environment()
     metrics = Metrics()

@@ -20,12 +20,12 @@ from typing import Any
 
 from anyio import to_thread
 
-from s3files._config import Settings
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import utcnow
 from s3files.server.db.session import Sessions, unit_of_work
 from s3files.server.keys.repository import ApiKeyRepository
 from s3files.server.keys.service import KEY_PREFIX, hash_secret
+from s3files.server.settings import ServiceSettings
 
 __all__ = ["Authenticator", "Principal"]
 
@@ -47,7 +47,7 @@ def unauthorized(detail: str) -> ApiError:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ServiceSettings) -> None:
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         self._jwks: Any = None
         if settings.jwt_jwks_url:

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, event names from brief 004.
+"""Structured logs: one JSON object per line, each with a stable event name for log queries.
 
     log_event("s3_file_uploaded", file_id=..., size=...)
 

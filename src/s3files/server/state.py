@@ -1,4 +1,4 @@
-"""What the app holds for its lifetime, built by the lifespan from Settings."""
+"""What the app holds for its lifetime, built by the lifespan from ServiceSettings."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from s3files._config import Settings
 from s3files.server.auth import Authenticator
 from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.session import AsyncSession
 from s3files.server.failpoints import Failpoints
 from s3files.server.limits import ServiceLimits, TransferGate
 from s3files.server.metrics import Metrics
+from s3files.server.settings import ServiceSettings
 from s3files.store import AsyncFileStore
 
 __all__ = ["AppState"]
@@ -20,7 +20,7 @@ __all__ = ["AppState"]
 
 @dataclass
 class AppState:
-    settings: Settings
+    settings: ServiceSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     files: AsyncFileStore

@@ -2,7 +2,8 @@
 # (Django ships no type hints; these go once the project types it with django-stubs.)
 """The app's settings, read from Django's settings, and the ``FileStore`` they describe.
 
-Brief 003's names, plus the endpoint of S3-compatible stores and a few ``S3FILES_*`` limits:
+The django-storages style ``AWS_*`` names, plus the endpoint of S3-compatible stores and a
+few ``S3FILES_*`` limits:
 
 =============================  ==============================================================
 ``AWS_ACCESS_KEY_ID``          with ``AWS_SECRET_ACCESS_KEY``; both empty: boto3's default
@@ -72,7 +73,7 @@ _UNSET: Any = object()
 @dataclass(frozen=True, slots=True)
 class DjangoFilesConfig:
     """Everything the app reads from Django's settings, checked and hashable. The store's
-    connection is the one typed ``S3Config`` of s3files (read under brief 003's names)."""
+    connection is the one typed ``S3Config`` of s3files (read from the ``AWS_*`` settings)."""
 
     s3: S3Config
     max_upload_size: int | None = _CORE_DEFAULTS.max_size

@@ -1,4 +1,4 @@
-"""Brief 003's ``S3Client``: server-side upload, listing and deletion in the result style.
+"""``S3Client``: server-side upload, listing and deletion, each returning a result dict.
 
     from s3files.contrib.django.s3 import S3Client
 
@@ -57,8 +57,8 @@ class S3Client:
     ) -> Result:
         """Validate and store a local file under ``object_key``.
 
-        ``url`` is the public URL when ``public`` (readable once the bucket policy of brief
-        003 allows it; s3files sets no per-object ACLs, which AWS disables by default), else
+        ``url`` is the public URL when ``public`` (readable once the bucket's policy allows
+        public reads; s3files sets no per-object ACLs, which AWS disables by default), else
         a presigned GET URL valid for ``expiration`` seconds.
         """
         try:

@@ -1,4 +1,5 @@
-"""Response bodies of the bucket administration endpoints (brief 002's field names)."""
+"""Response bodies of the bucket administration endpoints: the fields of the async connector's
+``S3Bucket``, ``S3Object`` and ``BucketMetadata`` (their ``as_dict()``), so both read alike."""
 
 from __future__ import annotations
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from s3files._config import Settings
 from s3files.server.db.migrate import upgrade
 from s3files.server.db.session import create_engine
+from s3files.server.settings import ServiceSettings
 
 __all__ = ["open_database"]
 
 
-def _make_sqlite_folder(settings: Settings, url: str) -> None:
+def _make_sqlite_folder(settings: ServiceSettings, url: str) -> None:
     """The data folder (where SQLite lives by default) and the database file's folder."""
     if not url.startswith("sqlite"):
         return
@@ -33,7 +33,11 @@ def _make_sqlite_folder(settings: Settings, url: str) -> None:
 
 
 async def open_database(
-    settings: Settings, *, pool_size: int = 10, pool_timeout: float = 10.0, migrate: bool = True
+    settings: ServiceSettings,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 10.0,
+    migrate: bool = True,
 ) -> AsyncEngine:
     """An engine on ``settings.database()``, migrated to the newest schema."""
     url = settings.database()

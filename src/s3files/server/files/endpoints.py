@@ -177,7 +177,7 @@ async def get_file(file_id: FileId, state: StateDep, principal: PrincipalDep) ->
 
 @router.get("/{file_id:uuid}/metadata", response_model=FileOut, responses=error_responses(401, 404))
 async def get_metadata(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
-    """Brief 004's metadata view: ``content_type``, ``file_size``, ``last_modified``,
+    """The metadata view: ``content_type``, ``file_size``, ``last_modified``,
     ``metadata`` and the rest of the record."""
     return FileOut.of(await FileService(state, principal).get(file_id))
 

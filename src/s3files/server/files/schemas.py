@@ -1,4 +1,4 @@
-"""Request and response bodies of the files API (brief 004's field names)."""
+"""Request and response bodies of the files API."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class FilePatch(BaseModel):
 
 
 class CopyRequest(BaseModel):
-    """Brief 004's copy body."""
+    """What a copy changes: its folder and, optionally, its metadata."""
 
     model_config = ConfigDict(
         extra="forbid",

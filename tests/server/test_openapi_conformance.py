@@ -24,9 +24,9 @@ import uvicorn
 from schemathesis.engine import events
 from schemathesis.engine import from_schema as engine_for
 
-from s3files import Settings
 from s3files.cli.server import uvicorn_config
 from s3files.server.limits import ServiceLimits
+from s3files.server.settings import ServiceSettings
 from s3files.validation import DEFAULT_ALLOWED_EXTENSIONS
 from tests.server import conftest as service_fixtures
 from tests.server.conftest import Service, make_service
@@ -138,7 +138,7 @@ def run_schemathesis(service: Service, *, examples_only: bool = False) -> Findin
 
 
 def start_as_serve(
-    settings: Settings, limits: ServiceLimits | None = None
+    settings: ServiceSettings, limits: ServiceLimits | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
     """``conftest.start_service``, but with the HTTP server ``s3files serve`` runs (its
     bounded httptools protocol answers an oversized request head 431 in JSON, where plain

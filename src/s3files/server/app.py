@@ -3,7 +3,9 @@
 The lifespan opens the database (``open_database``: folder, engine, migrations) and the
 store; nothing is created at import time. ``limits`` (default: from the ``S3FILES_*``
 variables of ``s3files.server.limits``) bound the work in flight and what a request may
-send; ``RequestLimitsMiddleware`` applies the latter before anything else runs.
+send; ``RequestLimitsMiddleware`` applies the latter before anything else runs. The
+OpenAPI document (``/openapi.json``) tells the errors each route really answers
+(``errors.document_errors``; how a route declares its own: ``server/errors.py``).
 
 To serve the API inside another FastAPI app::
 
@@ -131,7 +133,7 @@ def create_app(
         )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)  # last added: outermost
     install_error_handlers(app, retry_after=limits.retry_after)
-    document_errors(app)
+    document_errors(app)  # wraps app.openapi: its routes may be included after this
     app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)

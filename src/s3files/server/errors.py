@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from s3files import _errors as lib
 from s3files.server.api_error import ApiError
@@ -270,18 +270,23 @@ def _database_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> str:
     """Every method some route answers on this request's path, for ``Allow``.
 
     Starlette's 405 names only the methods of the first route whose path matched; a path
-    served by several routes (GET, PATCH and DELETE of ``/files/{id}``) needs them all."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route):
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+    served by several routes (GET, PATCH and DELETE of ``/files/{id}``) needs them all.
+    Each method is tried against the app's routes as the router would (included routers
+    are matched as a whole, not flattened)."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:

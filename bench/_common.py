@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -54,9 +55,12 @@ __all__ = [
     "machine_note",
     "print_table",
     "reclaim_deleted",
+    "render_table",
+    "reporting_failures",
     "run_isolated",
     "s3_server",
     "s3files_note",
+    "wait_for_quiet",
 ]
 
 
@@ -128,9 +132,10 @@ def reclaim_deleted(server: S3Endpoint) -> None:
     )  # fmt: skip
 
 
-def boto3_client(server: S3Endpoint) -> S3Client:
+def boto3_client(server: S3Endpoint, *, max_pool_connections: int = 10) -> S3Client:
     """A boto3 client configured as ``S3Store`` configures its own: SigV4, path-style
-    addressing, checksums only where S3 requires them."""
+    addressing, checksums only where S3 requires them; ``max_pool_connections`` as many
+    as the caller's threads (botocore's default is 10)."""
     return boto3.session.Session().client(
         "s3",
         endpoint_url=server.endpoint_url,
@@ -140,6 +145,7 @@ def boto3_client(server: S3Endpoint) -> S3Client:
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
+            max_pool_connections=max_pool_connections,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         ),
@@ -269,6 +275,22 @@ def _figure(value: float) -> str:
     return f"{value:.2f}"
 
 
+def render_table(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], left: frozenset[int]
+) -> list[str]:
+    """The lines of a table: columns padded to their widest cell, those in ``left`` aligned
+    left, the others right, a rule under the headers."""
+    widths = [max(len(str(line[i])) for line in (headers, *cells)) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.ljust(w) if i in left else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
+
+    return [line(headers), "  ".join("-" * w for w in widths), *(line(cell) for cell in cells)]
+
+
 def print_table(rows: Sequence[Row], *, alternative: str = "boto3") -> None:
     """Print the rows side by side with the s3files / alternative ratio."""
     headers = ("benchmark", "unit", "s3files", alternative, f"s3files/{alternative}", "better")
@@ -276,19 +298,7 @@ def print_table(rows: Sequence[Row], *, alternative: str = "boto3") -> None:
         (r.name, r.unit, _figure(r.s3files), _figure(r.alternative), f"{r.ratio:.2f}x", r.better)
         for r in rows
     ]
-    widths = [max(len(str(line[i])) for line in (headers, *cells)) for i in range(len(headers))]
-    left = {0, 1, 5}
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.ljust(w) if i in left else v.rjust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        )
-
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for cell in cells:
-        print(line(cell))
+    print("\n".join(render_table(headers, cells, frozenset({0, 1, 5}))))
 
 
 def machine_note(server: S3Endpoint) -> str:
@@ -336,3 +346,34 @@ def load_note(before: tuple[float, float, float]) -> str:
     return f"load average before the run (1/5/15 min): {figures}" + (
         "; other processes were busy, so the figures are noisier than usual" if busy else ""
     )
+
+
+def wait_for_quiet(max_load: float, timeout: float = 600.0) -> tuple[float, float, float]:
+    """Wait (up to ``timeout`` seconds) until the 1-minute load average is below
+    ``max_load``, so that the run does not compete with other work on a shared machine;
+    return the load averages seen last. ``max_load`` 0 or less: no wait."""
+    deadline = time.monotonic() + timeout
+    load = os.getloadavg()
+    if max_load <= 0:
+        return load
+    while load[0] >= max_load and time.monotonic() < deadline:
+        print(f"waiting: 1-minute load average {load[0]:.2f} >= {max_load:g}", flush=True)
+        time.sleep(min(15.0, max(0.0, deadline - time.monotonic())))
+        load = os.getloadavg()
+    if load[0] >= max_load:
+        print(f"still busy after {timeout:.0f} s (load {load[0]:.2f}): running anyway", flush=True)
+    return load
+
+
+def reporting_failures(work: Callable[[], _T], expected: type[Exception]) -> _T | None:
+    """Run ``work``; if it raises, print ``FAILED`` and why (``expected`` is the script's own
+    "something did not work" error, printed as its message; anything else with its
+    traceback) and return None."""
+    try:
+        return work()
+    except expected as failure:
+        print(f"\nFAILED: {failure}", file=sys.stderr)
+    except Exception:
+        traceback.print_exc()
+        print("\nFAILED: the benchmark raised an exception", file=sys.stderr)
+    return None

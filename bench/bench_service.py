@@ -43,7 +43,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +61,8 @@ from _common import (
     machine_note,
     make_payload,
     reclaim_deleted,
+    render_table,
+    reporting_failures,
     s3_server,
     s3files_note,
 )
@@ -196,32 +197,50 @@ def spawn(
     return Process(name, popen, log, url)
 
 
+def start_service(env: dict[str, str], cwd: Path, log: Path) -> Process:
+    """``python -m s3files.cli serve`` on a free port of 127.0.0.1, configured by ``env``."""
+    port = free_port()
+    argv = [PYTHON, "-m", "s3files.cli", "serve", "--port", str(port)]
+    return spawn("s3files serve", argv, env, cwd, log, f"http://127.0.0.1:{port}")
+
+
 def service_environment(
-    server: S3Endpoint, bucket: str, data_dir: Path, size: int
+    server: S3Endpoint | None,
+    storage_url: str,
+    data_dir: Path,
+    size: int,
+    database_url: str | None = None,
 ) -> dict[str, str]:
-    """Everything ``s3files serve`` needs, from the environment only."""
+    """Everything ``s3files serve`` needs, from the environment only: the store
+    (``storage_url``, ``s3://bucket/prefix`` on ``server`` or ``file:///path``), files up to
+    twice ``size`` of any type, SQLite in ``data_dir`` unless ``database_url`` names one."""
     drop = ("S3FILES_", "S3_", "AWS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
-        S3FILES_STORAGE_URL=f"s3://{bucket}/bench",
-        S3_ENDPOINT_URL=server.endpoint_url,
-        S3_ADDRESSING_STYLE="path",
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_REGION=server.region,
+        S3FILES_STORAGE_URL=storage_url,
         S3_MAX_FILE_SIZE_MB=str(max(16, 2 * size // MiB)),
         S3_ALLOWED_EXTENSIONS="*",
         S3_ALLOWED_MIME_TYPES="*",
         S3FILES_DATA_DIR=str(data_dir),
         S3FILES_LOG_LEVEL="WARNING",
     )
+    if server is not None:
+        env.update(
+            S3_ENDPOINT_URL=server.endpoint_url,
+            S3_ADDRESSING_STYLE="path",
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_REGION=server.region,
+        )
+    if database_url is not None:
+        env["S3FILES_DATABASE_URL"] = database_url
     return env
 
 
-def create_api_key(env: dict[str, str], cwd: Path) -> str:
-    """``s3files keys create --owner bench --json`` with the service's environment."""
+def create_api_key(env: dict[str, str], cwd: Path, owner: str = "bench") -> str:
+    """``s3files keys create --owner OWNER --json`` with the service's environment."""
     done = subprocess.run(
-        [PYTHON, "-m", "s3files.cli", "keys", "create", "--owner", "bench", "--json"],
+        [PYTHON, "-m", "s3files.cli", "keys", "create", "--owner", owner, "--json"],
         env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     check(done.returncode == 0, f"keys create failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -852,7 +871,7 @@ class Line:
 
     @property
     def ratio(self) -> str:
-        if self.alternative is None:
+        if self.alternative is None or not (self.alternative or self.s3files):
             return "-"
         return f"{self.s3files / self.alternative:.2f}x" if self.alternative else "inf"
 
@@ -860,6 +879,8 @@ class Line:
 def figure(value: float | None) -> str:
     if value is None:
         return "-"
+    if isinstance(value, int):  # a count
+        return f"{value:,}"
     if value >= 1000:
         return f"{value:,.0f}"
     if value >= 10:
@@ -872,19 +893,7 @@ def print_lines(lines: Sequence[Line]) -> None:
     cells = [
         (x.name, x.unit, figure(x.s3files), figure(x.alternative), x.ratio, x.better) for x in lines
     ]
-    widths = [max(len(row[i]) for row in (headers, *cells)) for i in range(len(headers))]
-    left = {0, 1, 5}
-
-    def render(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.ljust(w) if i in left else v.rjust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip()
-
-    print(render(headers))
-    print("  ".join("-" * w for w in widths))
-    for cell in cells:
-        print(render(cell))
+    print("\n".join(render_table(headers, cells, frozenset({0, 1, 5}))))
 
 
 def transfer_lines(size_mb: int, t: Transfers) -> list[Line]:
@@ -994,14 +1003,9 @@ def run(
     # The service: a subprocess configured by environment variables only.
     run_dir = workdir / "service"
     run_dir.mkdir()
-    env = service_environment(server, bucket, run_dir / "data", size)
+    env = service_environment(server, f"s3://{bucket}/bench", run_dir / "data", size)
     key = create_api_key(env, run_dir)
-    port = free_port()
-    service = spawn(
-        "s3files serve",
-        [PYTHON, "-m", "s3files.cli", "serve", "--port", str(port)],
-        env, run_dir, workdir / "service.log", f"http://127.0.0.1:{port}",
-    )  # fmt: skip
+    service = start_service(env, run_dir, workdir / "service.log")
     stack.callback(service.stop)
     with Timer() as timer:
         service.wait_ready("/healthz")
@@ -1083,19 +1087,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     load_before = os.getloadavg()
-    try:
+
+    def work() -> tuple[list[Line], list[str]]:
         with contextlib.ExitStack() as stack:
             workdir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="s3files-bench-svc-"))
             )
-            lines, notes = run(args, stack, workdir)
-    except BenchmarkFailure as failure:
-        print(f"\nFAILED: {failure}", file=sys.stderr)
+            return run(args, stack, workdir)
+
+    measured = reporting_failures(work, BenchmarkFailure)
+    if measured is None:
         return 1
-    except Exception:
-        traceback.print_exc()
-        print("\nFAILED: the benchmark raised an exception", file=sys.stderr)
-        return 1
+    lines, notes = measured
     print()
     print_lines(lines)
     print()

@@ -318,6 +318,53 @@ def test_slow_clients_do_not_block_a_normal_upload(base: Service) -> None:
         served.stop()
 
 
+def test_slow_clients_hold_no_transfer_slot(base: Service) -> None:
+    """Slow clients of several owners, more than there are transfer slots: they hold no
+    slot while they trickle (an upload is admitted once its first bytes are in), so a
+    normal upload is neither refused nor delayed, and they end with 408, never 503."""
+    served = start_serve(
+        base,
+        S3FILES_MAX_TRANSFERS="8",
+        S3FILES_MAX_TRANSFERS_PER_OWNER="4",
+        S3FILES_BODY_GRACE="3",
+        S3FILES_BODY_MIN_RATE="1024",
+        S3FILES_BODY_READ_TIMEOUT="5",
+    )
+    owners = ["bob", "root"] * 10
+    slow = [SlowUploader(served.port, base.keys[o], i) for i, o in enumerate(owners)]
+    try:
+        for _ in range(2):
+            for uploader in slow:
+                uploader.drip()
+            time.sleep(0.5)
+        started = time.monotonic()
+        normal = httpx.post(
+            f"{served.url}/api/v1/files/stream",
+            params={"filename": "normal.txt"},
+            headers={"Authorization": f"Bearer {base.keys['alice']}"},
+            content=payload(11)[:MiB],
+            timeout=30,
+        )
+        took = time.monotonic() - started
+        assert normal.status_code == 201, normal.text
+        assert took < 2, took
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            for uploader in slow:
+                uploader.drip()
+                uploader.read_answer()
+            if all(u.closed or u.answer for u in slow):
+                break
+            time.sleep(0.5)
+        answers = [u.answer[:12] for u in slow]
+        assert not any(a.startswith(b"HTTP/1.1 503") for a in answers), answers
+        assert any(a.startswith(b"HTTP/1.1 408") for a in answers), answers
+    finally:
+        for uploader in slow:
+            uploader.close()
+        served.stop()
+
+
 def test_saturation_answers_503_with_retry_after(base: Service) -> None:
     """Beyond the per-owner and total limits: 503 busy with Retry-After, at once."""
     served = start_serve(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +24,7 @@ async def _run_cleanup(
     settings: ServiceSettings, *, fix: bool, grace: timedelta, retention: timedelta
 ) -> Any:
     from s3files.server.db.bootstrap import open_database
+    from s3files.server.db.locks import exclusive
     from s3files.server.db.session import session_factory
     from s3files.server.housekeeping import cleanup as run
     from s3files.store import AsyncFileStore, FileStore
@@ -30,9 +32,12 @@ async def _run_cleanup(
     engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:
-        return await run(
-            engine, session_factory(engine), files, fix=fix, grace=grace, retention=retention
-        )
+        # one repairing cleanup at a time across machines: the next one waits, then finds
+        # what the first left (nothing, usually) instead of deleting the same objects again
+        async with exclusive(engine, "cleanup") if fix else contextlib.nullcontext():
+            return await run(
+                engine, session_factory(engine), files, fix=fix, grace=grace, retention=retention
+            )
     finally:
         await files.aclose()
         await engine.dispose()

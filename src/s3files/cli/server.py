@@ -66,6 +66,7 @@ def uvicorn_config(settings: ServiceSettings, *, host: str, port: int, workers: 
     import uvicorn
 
     from s3files.server.http_protocol import BoundedHttpToolsProtocol
+    from s3files.server.limits import ServiceLimits
 
     return uvicorn.Config(
         AppFactory(settings),
@@ -74,6 +75,9 @@ def uvicorn_config(settings: ServiceSettings, *, host: str, port: int, workers: 
         port=port,
         workers=workers,
         http=BoundedHttpToolsProtocol,
+        # beyond this many open connections uvicorn answers 503: with the admission
+        # read-ahead, it bounds what slow clients can make the service hold
+        limit_concurrency=ServiceLimits.from_environment().max_connections,
         log_level="warning",
     )
 
@@ -100,6 +104,9 @@ def serve(
     settings = load_service_settings(public_base_url=public)
 
     async def first_start(session: Any) -> str | None:
+        from s3files.server.db.locks import serialize_transaction
+
+        await serialize_transaction(session, "first start")  # replicas starting together
         if await list_keys(session, include_revoked=True):
             return None
         return (await create_key(session, owner="admin", is_admin=True, name="first start")).secret

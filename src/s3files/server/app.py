@@ -127,8 +127,21 @@ def create_app(
             allow_origins=list(settings.cors_origins),
             allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
-            allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match"],
-            expose_headers=["ETag", "Content-Range", "Content-Disposition", "Content-Length"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Range",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+            expose_headers=[
+                "ETag",
+                "Content-Range",
+                "Content-Disposition",
+                "Content-Length",
+                "Idempotent-Replayed",
+                "Retry-After",
+            ],
             max_age=3000,
         )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)  # last added: outermost

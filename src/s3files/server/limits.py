@@ -14,6 +14,16 @@ each field names its environment variable:
     S3FILES_DB_POOL_SIZE             database connections kept open (default: from the above)
     S3FILES_DB_POOL_TIMEOUT          seconds to wait for a connection before answering 503
     S3FILES_RETRY_AFTER              seconds a 503 asks the client to wait
+    S3FILES_IDEMPOTENCY_LEASE        seconds an upload's Idempotency-Key stays claimed
+                                     without a renewal (a dead replica's upload is
+                                     taken over by a retry after that)
+    S3FILES_ADMISSION_BYTES          bytes of an upload's body read before it takes a slot
+    S3FILES_MAX_CONNECTIONS          open connections uvicorn serves before answering 503
+
+An upload takes its transfer slot only once the first ``admission_bytes`` of its body (or
+all of a smaller body) have arrived: a client that trickles holds a connection and at most
+that many bytes, never a slot or a worker thread, and the body timeouts end it. So a crowd
+of slow clients cannot keep normal uploads out.
 
 Saturation is answered at once (503 ``busy`` with ``Retry-After``), never by a wait into a
 timeout. The counters are per process: with several replicas, each takes its own share.
@@ -29,7 +39,7 @@ from typing import Any
 
 from s3files.server.api_error import ApiError
 
-__all__ = ["ServiceLimits", "TransferGate", "busy"]
+__all__ = ["ServiceLimits", "TransferGate", "busy", "read_ahead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,9 @@ class ServiceLimits:
     db_pool_size: int | None = None
     db_pool_timeout: float = 5.0
     retry_after: int = 2
+    idempotency_lease: float = 30.0
+    admission_bytes: int = 64 * 1024
+    max_connections: int = 1000
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServiceLimits:
@@ -74,6 +87,33 @@ class ServiceLimits:
         if self.db_pool_size is not None:
             return self.db_pool_size
         return max(5, min(30, self.max_transfers // 4 + 5))
+
+
+async def read_ahead(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+    """``chunks`` again, after the first ``size`` bytes (or all, if fewer) have arrived:
+    awaiting this before taking a transfer slot keeps slow clients out of the slots."""
+    iterator = chunks.__aiter__()
+    buffered: list[bytes] = []
+    received = 0
+    ended = False
+    while received < size:
+        try:
+            chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            ended = True
+            break
+        buffered.append(chunk)
+        received += len(chunk)
+
+    async def replay() -> AsyncIterator[bytes]:
+        for chunk in buffered:
+            yield chunk
+        buffered.clear()
+        if not ended:
+            async for chunk in iterator:
+                yield chunk
+
+    return replay()
 
 
 def busy(detail: str, retry_after: int) -> ApiError:

@@ -71,10 +71,14 @@ class FileRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column()
+    # the upload's Idempotency-Key: a retry with it finds this record instead of storing
+    # again; while ``pending``, ``updated_at`` is the in-flight upload's lease on the key
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         Index("ix_files_owner_status_created", "owner", "status", "created_at"),
         Index("ix_files_status_updated", "status", "updated_at"),
+        Index("ux_files_owner_idempotency_key", "owner", "idempotency_key", unique=True),
     )
 
 

@@ -7,14 +7,17 @@ endpoint holds a database session; ``FileService`` opens its own short ones."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from s3files.server.db.models import FileRecord
 from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
-from s3files.server.errors import ApiError, error_responses
+from s3files.server.errors import ApiError, ErrorBody, error_responses
 from s3files.server.files.download import stream_object
+from s3files.server.files.idempotency import check_idempotency_key
 from s3files.server.files.multipart import StreamingForm
 from s3files.server.files.schemas import (
     DOWNLOAD_RESPONSES,
@@ -25,6 +28,7 @@ from s3files.server.files.schemas import (
     PresignedOut,
 )
 from s3files.server.files.service import FileService
+from s3files.server.limits import read_ahead
 
 __all__ = ["router"]
 
@@ -58,22 +62,99 @@ _FORM_SCHEMA: dict[str, Any] = {
 }
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description=(
+            "Makes retries safe: 1 to 255 printable ASCII characters (a UUID, say), unique "
+            "per file. The first request with a key stores the file (201) and records the key "
+            "(unique per owner). A retry with the same key stores nothing and answers 200 with "
+            "the same record (`Idempotent-Replayed: true`); while the first request is still "
+            "in flight it answers 409 `idempotency_in_progress` with `Retry-After`; with "
+            "another filename (or once the file was deleted), 422 `idempotency_key_reused`."
+        ),
+        examples=["5f0c9a56-1d7e-4c1b-9a8e-3f2b7c6d4e10"],
+    ),
+]
+
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **error_responses(400, 401, 408, 409, 413, 415, 422, 503),
+    200: {
+        "model": FileOut,
+        "description": "A retry with the same `Idempotency-Key`: the record the first "
+        "request stored (header `Idempotent-Replayed: true`); nothing stored again",
+    },
+    409: {
+        "model": ErrorBody,
+        "description": "An upload with this `Idempotency-Key` is in flight "
+        "(`idempotency_in_progress`, with Retry-After)",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "`Idempotency-Key` used for another file (`idempotency_key_reused`), "
+        "or request fields malformed (`validation_error`)",
+    },
+}
+
+
+async def _upload(
+    service: FileService,
+    idempotency_key: str | None,
+    response: Response,
+    chunks: AsyncIterator[bytes],
+    *,
+    filename: str,
+    claimed_type: str | None,
+    fields: Callable[[], Mapping[str, str | None]],
+) -> FileRecord:
+    """An upload, once per ``Idempotency-Key`` when one is given (200 for a replay)."""
+    if idempotency_key is None:
+        return await service.upload(
+            chunks, filename=filename, claimed_type=claimed_type, fields=fields
+        )
+    record, created = await service.upload_once(
+        chunks,
+        idempotency_key=idempotency_key,
+        filename=filename,
+        claimed_type=claimed_type,
+        fields=fields,
+    )
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return record
+
+
 @router.post(
     "/upload",
     status_code=201,
     response_model=FileOut,
     openapi_extra=_FORM_SCHEMA,
-    responses=error_responses(400, 401, 408, 413, 415, 503),
+    responses=_UPLOAD_RESPONSES,
     summary="Upload a file (multipart form)",
 )
-async def upload_file(request: Request, state: StateDep, principal: PrincipalDep) -> FileOut:
+async def upload_file(
+    request: Request,
+    response: Response,
+    state: StateDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> FileOut:
     """Stream the ``file`` part into the store while validating it (size counted on the
     bytes, extension, MIME type sniffed from the content); ``folder``, ``description``,
-    ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file."""
-    form = StreamingForm(request.headers.get("content-type"), request.stream())
+    ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file.
+    With ``Idempotency-Key``, a retry stores nothing twice."""
+    key = check_idempotency_key(idempotency_key)
+    body = await read_ahead(request.stream(), state.limits.admission_bytes)
+    form = StreamingForm(request.headers.get("content-type"), body)
     async with state.transfers.slot(principal.owner):
         await form.start()
-        record = await FileService(state, principal).upload(
+        record = await _upload(
+            FileService(state, principal),
+            key,
+            response,
             form.file_chunks(),
             filename=form.filename or "",
             claimed_type=form.file_content_type,
@@ -107,12 +188,13 @@ _RAW_BODY: dict[str, Any] = {
     "/stream",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 408, 413, 415, 503),
+    responses=_UPLOAD_RESPONSES,
     summary="Upload a file as the raw request body",
     openapi_extra=_RAW_BODY,
 )
 async def upload_stream(
     request: Request,
+    response: Response,
     state: StateDep,
     principal: PrincipalDep,
     filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["report.pdf"])],
@@ -120,9 +202,12 @@ async def upload_stream(
     description: Annotated[str | None, Query(max_length=10_000)] = None,
     is_public: bool = False,
     metadata: Annotated[str | None, Query(description="a JSON object")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> FileOut:
     """For large files and scripts: ``curl -T big.bin 'http://…/api/v1/files/stream?filename=big.bin'``.
-    The body is the file; ``Content-Type`` is a claim checked against the content."""
+    The body is the file; ``Content-Type`` is a claim checked against the content. With
+    ``Idempotency-Key``, a retry stores nothing twice."""
+    key = check_idempotency_key(idempotency_key)
     limit = state.files.policy.max_size
     declared = request.headers.get("content-length")
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
@@ -133,9 +218,13 @@ async def upload_stream(
         "is_public": "true" if is_public else "false",
         "metadata": metadata,
     }
+    body = await read_ahead(request.stream(), state.limits.admission_bytes)
     async with state.transfers.slot(principal.owner):
-        record = await FileService(state, principal).upload(
-            request.stream(),
+        record = await _upload(
+            FileService(state, principal),
+            key,
+            response,
+            body,
             filename=filename,
             claimed_type=request.headers.get("content-type"),
             fields=lambda: fields,

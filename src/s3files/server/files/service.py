@@ -21,6 +21,7 @@ from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
+from s3files.server.files.idempotency import IdempotencyKeys
 from s3files.server.files.repository import FileFilters, FileRepository
 from s3files.server.logs import log_event
 from s3files.server.state import AppState
@@ -257,9 +258,43 @@ class FileService:
         """
         parse_upload_fields(fields())
         staged = self.new_staged_record(filename)
+        await self._stage(staged)
+        return await self._store_staged(staged, chunks, claimed_type, fields)
+
+    async def upload_once(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        idempotency_key: str,
+        filename: str,
+        claimed_type: str | None,
+        fields: Callable[[], Mapping[str, str | None]],
+    ) -> tuple[FileRecord, bool]:
+        """``upload`` under an ``Idempotency-Key`` (``s3files.server.files.idempotency``):
+        ``(record, True)`` when this request stored the file, ``(the earlier record,
+        False)`` when a request with the same key and owner already had; nothing is read
+        from ``chunks`` then."""
+        parse_upload_fields(fields())
+        staged = self.new_staged_record(filename)
+        staged.idempotency_key = idempotency_key
+        keys = IdempotencyKeys(self.state)
+        earlier = await keys.claim(staged)
+        if earlier is not None:
+            return earlier, False
+        async with keys.lease(staged.id):
+            return await self._store_staged(staged, chunks, claimed_type, fields), True
+
+    async def _store_staged(
+        self,
+        staged: FileRecord,
+        chunks: AsyncIterator[bytes],
+        claimed_type: str | None,
+        fields: Callable[[], Mapping[str, str | None]],
+    ) -> FileRecord:
+        """The transfer and the activation of a staged upload (both record and object gone
+        on any failure)."""
         key = staged.key
         files = self.state.files
-        await self._stage(staged)
         stored: StoredFile | None = None
         try:
             stored = await files.upload(

@@ -11,12 +11,13 @@ The budget is bounded and the seed fixed, so a run is repeatable and takes a min
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ import schemathesis
 import uvicorn
 from schemathesis.engine import events
 from schemathesis.engine import from_schema as engine_for
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
 from s3files.cli.server import uvicorn_config
 from s3files.server.limits import ServiceLimits
@@ -80,7 +82,7 @@ def _config(service: Service, *, examples_only: bool) -> schemathesis.Config:
             "phases": {**phases, "stateful": {"enabled": False}} if examples_only else {},
             "seed": SEED,
             "workers": 2,
-            "headers": {"Authorization": f"Bearer {service.keys['root']}"},
+            "auth": {"openapi": {"HTTPBearer": {"bearer": service.keys["root"]}}},
             "request-timeout": 30,
             "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
             "checks": {
@@ -119,17 +121,54 @@ def _describe(recorder: Any, case_id: str, title: str, message: str) -> str:
     if sent is not None:
         status = sent.response.status_code if sent.response is not None else None
         body = (sent.request.body or b"")[:200]
-        line += f" [{status}] <- {sent.request.uri[:300]} {body!r}"
+        answer = sent.response.content[:200] if sent.response is not None else b""
+        line += f" [{status}] {answer!r} <- {sent.request.uri[:300]} {body!r}"
     return line
+
+
+_KEYS_SENT = itertools.count()  # across runs: both tests share a service
+
+
+def _new_key_per_request() -> Callable[..., None]:
+    """A ``before_call`` hook: a well-formed ``Idempotency-Key`` made unique per request.
+
+    A key is the client's promise that it names one file: the generated cases reuse the
+    same few values (the example, "0", the longest string) for different files, which the
+    service rightly answers 422 ``idempotency_key_reused`` (documented, and tested in
+    test_idempotency.py). Malformed keys are sent as generated."""
+    sent = _KEYS_SENT
+
+    def before_call(_: Any, case: schemathesis.Case, __: dict[str, Any]) -> None:
+        headers = case.headers or {}
+        for name, value in list(headers.items()):
+            key = (
+                value.strip()
+                if name.lower() == "idempotency-key" and isinstance(value, str)
+                else ""
+            )
+            if key and len(value) <= 255 and all(" " <= ch <= "~" for ch in key):
+                suffix = f"-{next(sent)}"
+                headers[name] = key[: 255 - len(suffix)] + suffix
+
+    return before_call
 
 
 def run_schemathesis(service: Service, *, examples_only: bool = False) -> Findings:
     """Every phase and every check against ``service``; the failures in words."""
     config = _config(service, examples_only=examples_only)
     schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json", config=config)
+    hook = schemathesis.hook("before_call")(_new_key_per_request())
+    try:
+        return _collect(engine_for(schema).execute())
+    finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(hook)
+
+
+def _collect(stream: Iterable[events.EngineEvent]) -> Findings:
+    """The requests, statuses, checks and failures of one run."""
     findings = Findings()
     seen: set[tuple[str, str, str]] = set()
-    for event in engine_for(schema).execute():
+    for event in stream:
         if isinstance(event, events.NonFatalError | events.FatalError):
             findings.errors.append(repr(event))
         if not isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
@@ -210,6 +249,7 @@ def test_every_example_is_accepted(conformance_service: Service) -> None:
     refused (a missing resource is 404, as for any id that does not exist)."""
     findings = run_schemathesis(conformance_service, examples_only=True)
     print(f"{findings.requests} requests; {dict(sorted(findings.statuses.items()))}")
+    print("\n".join(findings.failures + findings.errors))
     assert findings.requests >= 20, findings.requests
     assert findings.errors == []
     assert findings.failures == []

@@ -192,12 +192,27 @@ ERRORS: dict[int, _Documented] = {
 EVERY_ROUTE = (400, 408, 413, 414, 431)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(
+    *statuses: int,
+    description: str | None = None,
+    example: tuple[str, str] | None = None,
+    headers: tuple[tuple[str, str, bool], ...] = (),
+) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the error body for these statuses, each
-    with its own example and headers (``ERRORS``)."""
+    with its own example and headers (``ERRORS``). A route whose status means something of
+    its own says so: ``description``, ``example`` (code, detail) and extra ``headers``
+    (name, description, always sent) replace or add to the table's, for example::
+
+        error_responses(409, description="Key in use (`idempotency_in_progress`)",
+                        example=("idempotency_in_progress", "retry later"))
+    """
     responses: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         documented = ERRORS.get(status) or _Documented("Error", "error", "request failed")
+        error, detail = example or (documented.error, documented.detail)
+        documented = _Documented(
+            description or documented.description, error, detail, documented.headers + headers
+        )
         entry: dict[str, Any] = {
             "model": ErrorBody,
             "description": documented.description,

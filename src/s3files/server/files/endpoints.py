@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from s3files.server.db.models import FileRecord
 from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
-from s3files.server.errors import ApiError, ErrorBody, error_responses
+from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.idempotency import check_idempotency_key
 from s3files.server.files.multipart import StreamingForm
@@ -85,17 +85,27 @@ _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": FileOut,
         "description": "A retry with the same `Idempotency-Key`: the record the first "
         "request stored (header `Idempotent-Replayed: true`); nothing stored again",
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "`true`: a replay",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
     },
-    409: {
-        "model": ErrorBody,
-        "description": "An upload with this `Idempotency-Key` is in flight "
+    **error_responses(
+        409,
+        description="An upload with this `Idempotency-Key` is in flight "
         "(`idempotency_in_progress`, with Retry-After)",
-    },
-    422: {
-        "model": ErrorBody,
-        "description": "`Idempotency-Key` used for another file (`idempotency_key_reused`), "
+        example=("idempotency_in_progress", "an upload with this Idempotency-Key is in progress"),
+        headers=(("Retry-After", "seconds left on the first request's lease", False),),
+    ),
+    **error_responses(
+        422,
+        description="`Idempotency-Key` used for another file (`idempotency_key_reused`), "
         "or request fields malformed (`validation_error`)",
-    },
+        example=("idempotency_key_reused", "this Idempotency-Key was used for another file"),
+    ),
 }
 
 
@@ -180,7 +190,7 @@ _RAW_BODY: dict[str, Any] = {
     "/stream",
     status_code=201,
     response_model=FileOut,
-    responses=error_responses(400, 401, 408, 413, 415, 503),
+    responses=_UPLOAD_RESPONSES,
     summary="Upload a file as the raw request body (curl -T)",
     openapi_extra=_RAW_BODY,
 )

@@ -10,10 +10,12 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from s3files import (
     ChecksumMismatchError,
@@ -32,7 +34,10 @@ from s3files import (
     UploadPolicy,
 )
 from s3files._errors import ExpiredSignatureError, InvalidSignatureError
+from s3files.server.app import create_app
+from s3files.server.settings import ServiceSettings
 from tests import samples
+from tests.conftest import LOCAL_SIGNING_SECRET
 
 MiB = 1024 * 1024
 
@@ -57,41 +62,64 @@ def assert_nothing_left(files: FileStore) -> None:
         assert list((store.root / ".s3files" / "tmp").iterdir()) == []
 
 
-def fetch(
-    files: FileStore,
-    presigned: PresignedURL,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes, dict[str, str]]:
-    """Use a presigned URL. For S3 that is a real HTTP request to the server; for the local
-    store it is what the s3files service does with it: verify the token, then act."""
-    store = files.store
-    if isinstance(store, S3Store):
-        response = httpx.request(
-            presigned.method, presigned.url, content=body, headers=headers or {}, timeout=30
-        )
-        return response.status_code, response.content, dict(response.headers)
-    assert isinstance(store, LocalStore) and store.signer is not None
-    parts = urlsplit(presigned.url)
-    key = unquote(parts.path.removeprefix(store.signer.path_prefix))
-    query = dict(parse_qsl(parts.query))
-    sent = {k.lower(): v for k, v in (headers or {}).items()}
-    try:
-        params = store.signer.verify(presigned.method, key, query)
-    except InvalidSignatureError:
-        return 403, b"", {}
-    if "content-type" in params and sent.get("content-type") != params["content-type"]:
-        return 403, b"", {}
-    if presigned.method == "PUT":
-        files.upload(
-            body or b"",
-            key=key,
-            filename=key.rsplit("/", 1)[-1],
-            content_type=params.get("content-type"),
-        )
-        return 200, b"", {}
-    out = {"content-disposition": params.get("response-content-disposition", "")}
-    return 200, files.download(key), out
+class Fetch(Protocol):
+    """Use a presigned URL: its method, URL, and the body and headers a client would send;
+    returns the real answer's status, body and headers."""
+
+    def __call__(
+        self,
+        files: FileStore,
+        presigned: PresignedURL,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes, dict[str, str]]: ...
+
+
+@pytest.fixture
+def fetch(any_store: LocalStore | S3Store, tmp_path: Path) -> Iterator[Fetch]:
+    """A presigned URL goes to the server that answers it in production: Ceph RGW for S3,
+    and for the local store the s3files service itself (its ``/store/{key}`` routes, built
+    by ``create_app`` on the same folder and signing secret, lifespan included)."""
+    if isinstance(any_store, S3Store):
+
+        def over_http(
+            files: FileStore,
+            presigned: PresignedURL,
+            body: bytes | None = None,
+            headers: dict[str, str] | None = None,
+        ) -> tuple[int, bytes, dict[str, str]]:
+            assert files.store is any_store
+            response = httpx.request(
+                presigned.method, presigned.url, content=body, headers=headers or {}, timeout=30
+            )
+            return response.status_code, response.content, dict(response.headers)
+
+        yield over_http
+        return
+
+    assert any_store.signer is not None
+    settings = ServiceSettings(
+        storage_url=f"file://{any_store.root.absolute()}",
+        signing_key=LOCAL_SIGNING_SECRET.decode(),
+        public_base_url=any_store.signer.base_url,
+        data_dir=tmp_path / "service",
+    )
+    with TestClient(create_app(settings)) as client:
+
+        def through_service(
+            files: FileStore,
+            presigned: PresignedURL,
+            body: bytes | None = None,
+            headers: dict[str, str] | None = None,
+        ) -> tuple[int, bytes, dict[str, str]]:
+            assert files.store is any_store
+            assert presigned.url.startswith(settings.public_base_url + "/store/")
+            response = client.request(
+                presigned.method, presigned.url, content=body, headers=headers or {}
+            )
+            return response.status_code, response.content, dict(response.headers)
+
+        yield through_service
 
 
 # Round trips -----------------------------------------------------------------------------
@@ -454,7 +482,7 @@ def test_bad_listing_input(files: FileStore) -> None:
 # URLs ------------------------------------------------------------------------------------
 
 
-def test_presigned_download(files: FileStore) -> None:
+def test_presigned_download(files: FileStore, fetch: Fetch) -> None:
     content = samples.pdf()
     stored = files.upload(content, filename="invoice.pdf")
     presigned = files.presign_download(stored.key, expires_in=60)
@@ -484,7 +512,7 @@ def test_presigned_download(files: FileStore) -> None:
     assert fetch(files, PresignedURL(signature_changed, "GET", presigned.expires_at))[0] == 403
 
 
-def test_presigned_url_expires(files: FileStore) -> None:
+def test_presigned_url_expires(files: FileStore, fetch: Fetch) -> None:
     import time
 
     stored = files.upload(samples.text(), filename="soon.txt")
@@ -497,7 +525,7 @@ def test_presigned_url_expires(files: FileStore) -> None:
         files.presign_download(stored.key, expires_in=8 * 24 * 3600)
 
 
-def test_presigned_upload_binds_content_type(files: FileStore) -> None:
+def test_presigned_upload_binds_content_type(files: FileStore, fetch: Fetch) -> None:
     key = "direct/upload.png"
     presigned = files.presign_upload(key, content_type="image/png", expires_in=60)
     assert presigned.method == "PUT"

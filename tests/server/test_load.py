@@ -372,12 +372,15 @@ def test_saturation_answers_503_with_retry_after(base: Service) -> None:
         S3FILES_MAX_TRANSFERS="3",
         S3FILES_MAX_TRANSFERS_PER_OWNER="2",
         S3FILES_BODY_GRACE="30",
+        S3FILES_ADMISSION_BYTES="1",  # a holder is admitted by its first byte
     )
     holders = [
         SlowUploader(served.port, base.keys[who], index)
         for index, who in enumerate(["alice", "alice", "bob"])
     ]
     try:
+        for holder in holders:
+            holder.drip()
         time.sleep(0.5)
         for who, reason in (("alice", "owner"), ("root", "total")):
             started = time.monotonic()

@@ -133,8 +133,12 @@ class TransferGate:
         self.in_flight = 0
         self._by_owner: dict[str, int] = {}
 
-    def acquire(self, owner: str) -> None:
-        """Take a slot for ``owner`` or raise 503 ``busy``."""
+    def ensure_room(self, owner: str) -> None:
+        """Raise 503 ``busy`` now if ``owner`` could not get a slot (a cheap early answer,
+        before anything is recorded; the slot itself is taken at admission)."""
+        self._check(owner)
+
+    def _check(self, owner: str) -> int:
         mine = self._by_owner.get(owner, 0)
         if self.in_flight >= self.limits.max_transfers:
             raise busy("the service has too many transfers in flight", self.limits.retry_after)
@@ -144,6 +148,11 @@ class TransferGate:
                 "for this owner",
                 self.limits.retry_after,
             )
+        return mine
+
+    def acquire(self, owner: str) -> None:
+        """Take a slot for ``owner`` or raise 503 ``busy``."""
+        mine = self._check(owner)
         self.in_flight += 1
         self._by_owner[owner] = mine + 1
 

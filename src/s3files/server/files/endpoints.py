@@ -28,7 +28,6 @@ from s3files.server.files.schemas import (
     PresignedOut,
 )
 from s3files.server.files.service import FileService
-from s3files.server.limits import read_ahead
 
 __all__ = ["router"]
 
@@ -157,19 +156,18 @@ async def upload_file(
     ``is_public`` and ``metadata`` (JSON) are optional fields, before or after the file.
     With ``Idempotency-Key``, a retry stores nothing twice."""
     key = check_idempotency_key(idempotency_key)
-    body = await read_ahead(request.stream(), state.limits.admission_bytes)
-    form = StreamingForm(request.headers.get("content-type"), body)
-    async with state.transfers.slot(principal.owner):
-        await form.start()
-        record = await _upload(
-            FileService(state, principal),
-            key,
-            response,
-            form.file_chunks(),
-            filename=form.filename or "",
-            claimed_type=form.file_content_type,
-            fields=lambda: form.fields,
-        )
+    form = StreamingForm(request.headers.get("content-type"), request.stream())
+    state.transfers.ensure_room(principal.owner)  # the slot itself: FileService, at admission
+    await form.start()
+    record = await _upload(
+        FileService(state, principal),
+        key,
+        response,
+        form.file_chunks(),
+        filename=form.filename or "",
+        claimed_type=form.file_content_type,
+        fields=lambda: form.fields,
+    )
     return FileOut.of(record)
 
 
@@ -228,17 +226,16 @@ async def upload_stream(
         "is_public": "true" if is_public else "false",
         "metadata": metadata,
     }
-    body = await read_ahead(request.stream(), state.limits.admission_bytes)
-    async with state.transfers.slot(principal.owner):
-        record = await _upload(
-            FileService(state, principal),
-            key,
-            response,
-            body,
-            filename=filename,
-            claimed_type=request.headers.get("content-type"),
-            fields=lambda: fields,
-        )
+    state.transfers.ensure_room(principal.owner)  # the slot itself: FileService, at admission
+    record = await _upload(
+        FileService(state, principal),
+        key,
+        response,
+        request.stream(),
+        filename=filename,
+        claimed_type=request.headers.get("content-type"),
+        fields=lambda: fields,
+    )
     return FileOut.of(record)
 
 

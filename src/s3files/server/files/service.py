@@ -23,6 +23,7 @@ from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.files.idempotency import IdempotencyKeys
 from s3files.server.files.repository import FileFilters, FileRepository
+from s3files.server.limits import read_ahead
 from s3files.server.logs import log_event
 from s3files.server.state import AppState
 
@@ -297,9 +298,13 @@ class FileService:
         files = self.state.files
         stored: StoredFile | None = None
         try:
-            stored = await files.upload(
-                chunks, key=key, filename=staged.original_filename, content_type=claimed_type
-            )
+            # admission: a transfer slot only once the body's first bytes are in, so that
+            # clients that trickle hold no slot (server/limits.py)
+            chunks = await read_ahead(chunks, self.state.limits.admission_bytes)
+            async with self.state.transfers.slot(staged.owner):
+                stored = await files.upload(
+                    chunks, key=key, filename=staged.original_filename, content_type=claimed_type
+                )
             values = parse_upload_fields(fields())
             self.state.failpoints.hit("upload.after_store_write")
             written = stored

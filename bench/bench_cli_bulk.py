@@ -64,36 +64,83 @@ def main() -> int:
         boto3_client(server).create_bucket(Bucket=bucket)
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work)}
         s3files_env = base | {
-            "S3FILES_STORAGE_URL": f"s3://{bucket}/s3files", "S3_ENDPOINT_URL": server.endpoint_url,
-            "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_REGION": server.region, "S3FILES_DATA_DIR": str(work / "data")}
+            "S3FILES_STORAGE_URL": f"s3://{bucket}/s3files",
+            "S3_ENDPOINT_URL": server.endpoint_url,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_REGION": server.region,
+            "S3FILES_DATA_DIR": str(work / "data"),
+        }
         rclone_env = base | {
-            "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Ceph",
+            "RCLONE_CONFIG_BENCH_TYPE": "s3",
+            "RCLONE_CONFIG_BENCH_PROVIDER": "Ceph",
             "RCLONE_CONFIG_BENCH_ENDPOINT": server.endpoint_url,
             "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": server.access_key,
             "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": server.secret_key,
-            "RCLONE_CONFIG_BENCH_REGION": server.region}
-        s3files_cmd = [sys.executable, "-m", "s3files.cli", "upload", str(source), "--json",
-                       "--jobs", str(args.jobs)]
+            "RCLONE_CONFIG_BENCH_REGION": server.region,
+        }
+        s3files_cmd = [
+            sys.executable,
+            "-m",
+            "s3files.cli",
+            "upload",
+            str(source),
+            "--json",
+            "--jobs",
+            str(args.jobs),
+        ]
         # warm both (imports, first bucket access), then measure
-        subprocess.run([sys.executable, "-m", "s3files.cli", "--version"], env=s3files_env,
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "s3files.cli", "--version"],
+            env=s3files_env,
+            capture_output=True,
+            check=True,
+        )
         s3files_seconds = timed(s3files_cmd, s3files_env)
-        rclone_seconds = timed(["rclone", "copy", str(source), f"bench:{bucket}/rclone",
-                                "--transfers", str(args.jobs), "--checkers", str(args.jobs * 2),
-                                "--s3-no-check-bucket"], rclone_env)
-        rclone_default = timed(["rclone", "copy", str(source), f"bench:{bucket}/rclone-default",
-                                "--s3-no-check-bucket"], rclone_env)
+        rclone_seconds = timed(
+            [
+                "rclone",
+                "copy",
+                str(source),
+                f"bench:{bucket}/rclone",
+                "--transfers",
+                str(args.jobs),
+                "--checkers",
+                str(args.jobs * 2),
+                "--s3-no-check-bucket",
+            ],
+            rclone_env,
+        )
+        rclone_default = timed(
+            [
+                "rclone",
+                "copy",
+                str(source),
+                f"bench:{bucket}/rclone-default",
+                "--s3-no-check-bucket",
+            ],
+            rclone_env,
+        )
         for prefix in ("s3files/", "rclone/", "rclone-default/"):
             found = count_objects(server, bucket, prefix)
             if found != args.files:
                 raise RuntimeError(f"{prefix}: {found} objects, expected {args.files}")
         n = args.files
         rows = [
-            Row(f"{n} x {args.size_kib} KiB, {args.jobs} in flight", n / s3files_seconds,
-                n / rclone_seconds, "files/s", "higher"),
-            Row(f"{n} x {args.size_kib} KiB, rclone default (4)", n / s3files_seconds,
-                n / rclone_default, "files/s", "higher"),
+            Row(
+                f"{n} x {args.size_kib} KiB, {args.jobs} in flight",
+                n / s3files_seconds,
+                n / rclone_seconds,
+                "files/s",
+                "higher",
+            ),
+            Row(
+                f"{n} x {args.size_kib} KiB, rclone default (4)",
+                n / s3files_seconds,
+                n / rclone_default,
+                "files/s",
+                "higher",
+            ),
             Row("wall time (same concurrency)", s3files_seconds, rclone_seconds, "s", "lower"),
         ]
         print_table(rows, alternative="rclone")

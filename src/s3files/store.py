@@ -2,10 +2,11 @@
 
 The twins have the same methods with the same typed parameters (a test compares them).
 ``FileStore`` does the work; ``AsyncFileStore`` runs each blocking step on a worker thread
-(``anyio.to_thread``), so the event loop is never blocked, and pulls async sources chunk by
-chunk from the loop: one implementation, two faces. Presigning runs on a thread too unless
-the store signs without I/O (``presign_is_local``: given credentials, the local store);
-credentials that refresh (an IAM role, credential_process) may need the network.
+(``anyio.to_thread``), so the event loop is never blocked, and reads async sources ahead on
+the loop for it (``s3files._pulling``): one implementation, two faces. Presigning runs on a
+thread too unless the store signs without I/O (``presign_is_local``: given credentials,
+the local store); credentials that refresh (an IAM role, credential_process) may need the
+network.
 
     >>> files = FileStore.from_url("file:///tmp/s3files-demo")
     >>> stored = files.upload(b"hello", filename="hello.txt")
@@ -36,7 +37,6 @@ from typing import IO, TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 from urllib.parse import quote
 
 import anyio
-import anyio.from_thread
 import anyio.to_thread
 
 from s3files._errors import InvalidInputError, ObjectNotFoundError
@@ -53,6 +53,7 @@ from s3files._models import (
     UploadPart,
     encode_metadata,
 )
+from s3files._pulling import pulled
 from s3files._receiving import receive_object, receive_part, stale_temporary_files
 from s3files.direct import DirectUploadPlan, DirectUploads, Rejection, VerifiedObject
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
@@ -554,6 +555,16 @@ class AsyncFileStore:
         """Run a blocking call on a worker thread (bounded by the limiter, if any)."""
         return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
 
+    async def _run_fed(
+        self, func: Callable[..., _T], data: UploadSource | AsyncIterable[bytes], **kwargs: Any
+    ) -> _T:
+        """``func(data, **kwargs)`` on a worker thread; an async ``data`` is read ahead on
+        the event loop and fed to it (``s3files._pulling``)."""
+        if not isinstance(data, AsyncIterable):
+            return await self._run(func, data, **kwargs)
+        async with pulled(data) as pieces:
+            return await self._run(func, pieces, **kwargs)
+
     @property
     def _presign_is_local(self) -> bool:
         """True when the store signs without I/O (see ``presign_is_local`` on the stores);
@@ -592,11 +603,11 @@ class AsyncFileStore:
         content_disposition: str | None = None,
         expected_sha256: str | None = None,
     ) -> StoredFile:
-        """``FileStore.upload``; ``data`` may also be an async iterator of bytes, pulled
-        chunk by chunk from the event loop."""
-        return await self._run(
+        """``FileStore.upload``; ``data`` may also be an async iterator of bytes, read ahead
+        on the event loop while the upload runs on a worker thread."""
+        return await self._run_fed(
             self.sync.upload,
-            _bridge(data),
+            data,
             filename=filename,
             folder=folder,
             key=key,
@@ -731,10 +742,9 @@ class AsyncFileStore:
         allow_empty: bool = True,
     ) -> str | None:
         """``FileStore.receive_upload``; ``data`` may be a request's async body stream."""
-        return await self._run(
-            self.sync.receive_upload,
-            key,
-            _bridge(data),
+        return await self._run_fed(
+            partial(self.sync.receive_upload, key),
+            data,
             content_type=content_type,
             max_size=max_size,
             allow_empty=allow_empty,
@@ -750,8 +760,8 @@ class AsyncFileStore:
         max_size: int,
     ) -> str:
         """``FileStore.receive_part``; ``data`` may be a request's async body stream."""
-        return await self._run(
-            self.sync.receive_part, key, upload_id, number, _bridge(data), max_size=max_size
+        return await self._run_fed(
+            partial(self.sync.receive_part, key, upload_id, number), data, max_size=max_size
         )
 
     async def stale_temporary_files(self, *, older_than: datetime, remove: bool = False) -> int:
@@ -893,23 +903,3 @@ class AsyncFileStore:
         await self._run(
             self.sync.discard_direct_upload, key, staging_key=staging_key, multipart_id=multipart_id
         )
-
-
-def _bridge(data: UploadSource | AsyncIterable[bytes]) -> UploadSource:
-    """An upload source a worker thread can read: async iterables are pulled via the loop."""
-    return _from_async(data) if isinstance(data, AsyncIterable) else data
-
-
-def _from_async(source: AsyncIterable[bytes]) -> Iterator[bytes]:
-    """Pull an async iterator from a worker thread, one chunk at a time, via the event loop."""
-    iterator = source.__aiter__()
-
-    async def next_chunk() -> bytes:
-        return await iterator.__anext__()
-
-    while True:
-        try:
-            chunk = anyio.from_thread.run(next_chunk)
-        except StopAsyncIteration:
-            return
-        yield chunk

@@ -117,6 +117,7 @@ def create_app(
         finally:
             await connector.aclose()
             await files.aclose()
+            await app.state.s3files.reads.aclose()
             await engine.dispose()
 
     app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)

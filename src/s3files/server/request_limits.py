@@ -136,7 +136,17 @@ class RequestLimitsMiddleware:
                 send, 431, "headers_too_large", f"more than {limits.max_headers} header lines"
             )
             return
-        if sum(len(name) + len(value) for name, value in headers) > limits.max_header_bytes:
+        # one pass over the headers (this runs on every request)
+        size = 0
+        length_text: bytes | None = None
+        chunked = False
+        for name, value in headers:
+            size += len(name) + len(value)
+            if name == b"content-length":
+                length_text = value if length_text is None else length_text
+            elif name == b"transfer-encoding":
+                chunked = True
+        if size > limits.max_header_bytes:
             await _answer(
                 send,
                 431,
@@ -145,14 +155,12 @@ class RequestLimitsMiddleware:
             )
             return
         method: str = scope.get("method", "GET")
+        if length_text is None and not chunked and method in _NO_BODY_METHODS:
+            await self.app(scope, receive, send)  # no body: nothing to limit or pace
+            return
         paced = _PacedReceive(receive, limits)
         if is_upload_route(method, _app_path(scope)):
             await self.app(scope, paced, send)  # the upload counts its own size limit
-            return
-        length_text = next((v for k, v in headers if k == b"content-length"), None)
-        chunked = any(k == b"transfer-encoding" for k, _ in headers)
-        if length_text is None and not chunked and method in _NO_BODY_METHODS:
-            await self.app(scope, receive, send)
             return
         if length_text is not None:
             if not length_text.isdigit():

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from s3files.server.auth import Authenticator
 from s3files.server.buckets.service import ServiceConnector
+from s3files.server.db.reads import Reads
 from s3files.server.db.session import AsyncSession
 from s3files.server.failpoints import Failpoints
 from s3files.server.limits import ServiceLimits, TransferGate
@@ -30,6 +31,8 @@ class AppState:
     limits: ServiceLimits = field(default_factory=ServiceLimits)
     failpoints: Failpoints = field(default_factory=Failpoints)
     transfers: TransferGate = field(init=False)  # uploads, downloads, copies in flight
+    reads: Reads = field(init=False)  # single-row reads outside a session (hot paths)
 
     def __post_init__(self) -> None:
         self.transfers = TransferGate(self.limits)
+        self.reads = Reads(self.engine)

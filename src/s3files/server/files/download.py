@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 
+import anyio
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -66,7 +67,57 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
-class _ReleasingStreamingResponse(StreamingResponse):
+class _ReadAheadStreamingResponse(StreamingResponse):
+    """A streaming response that reads the next chunk from the store while the current one
+    is sent to the client (one chunk ahead, so at most three are held: being read, waiting,
+    being sent). Sequentially, the store's stream and the client's socket took turns, each
+    idle while the other worked."""
+
+    async def stream_response(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        chunks = self.body_iterator
+        writer, reader = anyio.create_memory_object_stream[bytes | memoryview](1)
+
+        problem: Exception | None = None  # the store's, raised after the reader is done
+
+        async def read_ahead() -> None:
+            nonlocal problem
+            try:
+                async with writer:
+                    async for chunk in chunks:
+                        await writer.send(
+                            chunk.encode(self.charset) if isinstance(chunk, str) else chunk
+                        )
+            except anyio.BrokenResourceError:  # the sender below stopped
+                pass
+            except Exception as exc:
+                problem = exc
+            finally:  # also when cancelled: the store's stream is closed at once
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    with anyio.CancelScope(shield=True):
+                        await close()
+
+        failure: Exception | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(read_ahead)
+            try:
+                async with reader:
+                    async for chunk in reader:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except Exception as exc:  # the client is gone (OSError ...): stop reading the store
+                failure = exc  # raised below as it is, not inside an ExceptionGroup
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        if problem is not None:
+            raise problem  # the response is cut short, as without the read-ahead
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _ReleasingStreamingResponse(_ReadAheadStreamingResponse):
     """Calls ``release`` once the response is over, however it ends (sent, failed, or the
     client gone): a transfer slot is held exactly as long as the bytes flow."""
 
@@ -160,7 +211,7 @@ async def stream_object(
             )
 
     if release is None:
-        return StreamingResponse(
+        return _ReadAheadStreamingResponse(
             body(), status_code=status, media_type=content_type, headers=headers
         )
     return _ReleasingStreamingResponse(

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, or_, select
 
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import AsyncSession
 
-__all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor"]
+__all__ = ["FileFilters", "FileRepository", "decode_cursor", "encode_cursor", "select_file"]
 
 
 def encode_cursor(record: FileRecord) -> str:
@@ -49,6 +51,36 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@functools.cache
+def _file_query(scoped: bool, statuses: tuple[str, ...], core: bool) -> Select[Any]:
+    columns: Any = FileRecord.__table__.c if core else FileRecord
+    conditions: list[ColumnElement[bool]] = [
+        columns.id == bindparam("file_id"),
+        # one status (the usual case) needs no IN list, which is expanded on every run
+        columns.status == statuses[0] if len(statuses) == 1 else columns.status.in_(statuses),
+    ]
+    if scoped:
+        conditions.append(columns.owner == bindparam("owner"))
+    return select(FileRecord.__table__ if core else FileRecord).where(*conditions)
+
+
+def select_file(
+    file_id: uuid.UUID,
+    *,
+    owner: str | None,
+    statuses: tuple[str, ...] = (FileStatus.ACTIVE,),
+    core: bool = False,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The query of ``FileRepository.get`` and its parameters; ``core``: the same on the
+    table, for ``Reads`` outside a session (an ORM statement costs about 40 us more to run
+    on a plain connection). Each statement is built once per shape: building it costs more
+    than running it."""
+    parameters: dict[str, Any] = {"file_id": file_id}
+    if owner is not None:
+        parameters["owner"] = owner
+    return _file_query(owner is not None, tuple(statuses), core), parameters
+
+
 class FileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -61,14 +93,10 @@ class FileRepository:
         statuses: tuple[str, ...] = (FileStatus.ACTIVE,),
     ) -> FileRecord | None:
         """A file of ``owner`` (any owner if None) in one of ``statuses``."""
-        conditions: list[ColumnElement[bool]] = [
-            FileRecord.id == file_id,
-            FileRecord.status.in_(statuses),
-        ]
-        if owner is not None:
-            conditions.append(FileRecord.owner == owner)
-        result = await self.session.execute(select(FileRecord).where(*conditions))
-        return result.scalar_one_or_none()
+        statement, parameters = select_file(file_id, owner=owner, statuses=statuses)
+        result = await self.session.execute(statement, parameters)
+        record: FileRecord | None = result.scalar_one_or_none()
+        return record
 
     async def list(
         self, filters: FileFilters, *, limit: int, cursor: str | None = None

@@ -69,7 +69,11 @@ class FileOut(BaseModel):
 
     @classmethod
     def of(cls, record: FileRecord) -> FileOut:
-        return cls(
+        """The record as the API shows it. Not validated again (``model_construct``): every
+        value already has its field's type (the columns' types, timestamps made aware by
+        ``UTCDateTime``), and validating 18 fields cost more than the rest of a ``GET``'s
+        serialization (about 50 of 60 microseconds)."""
+        return cls.model_construct(
             id=record.id,
             s3_key=record.key,
             bucket=record.bucket,

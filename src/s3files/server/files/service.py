@@ -22,7 +22,7 @@ from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.files.idempotency import IdempotencyKeys
-from s3files.server.files.repository import FileFilters, FileRepository
+from s3files.server.files.repository import FileFilters, FileRepository, select_file
 from s3files.server.limits import read_ahead
 from s3files.server.logs import log_event
 from s3files.server.state import AppState
@@ -166,16 +166,16 @@ class FileService:
         self, file_id: uuid.UUID, statuses: tuple[str, ...] = (FileStatus.ACTIVE,)
     ) -> FileRecord:
         owner = self._owner_scope
-        async with unit_of_work(self.state.sessions) as session:
-            record = await FileRepository(session).get(file_id, owner=owner, statuses=statuses)
+        statement, parameters = select_file(file_id, owner=owner, statuses=statuses, core=True)
+        record = await self.state.reads.one_or_none(FileRecord, statement, parameters)
         if record is None:
             raise ApiError(404, "not_found", "file not found")
         return record
 
     async def get_for_download(self, file_id: uuid.UUID) -> FileRecord:
         """Owners and admins get their files; anyone gets a public file."""
-        async with unit_of_work(self.state.sessions) as session:
-            record = await FileRepository(session).get(file_id, owner=None)
+        statement, parameters = select_file(file_id, owner=None, core=True)
+        record = await self.state.reads.one_or_none(FileRecord, statement, parameters)
         if record is not None and self.principal is not None:
             owner = self._owner_scope
             if owner is None or record.owner == owner:

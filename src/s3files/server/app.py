@@ -3,7 +3,9 @@
 The lifespan opens the database (``open_database``: folder, engine, migrations) and the
 store; nothing is created at import time. ``limits`` (default: from the ``S3FILES_*``
 variables of ``s3files.server.limits``) bound the work in flight and what a request may
-send; ``RequestLimitsMiddleware`` applies the latter before anything else runs.
+send; ``RequestLimitsMiddleware`` applies the latter before anything else runs. The
+OpenAPI document (``/openapi.json``) tells the errors each route really answers
+(``errors.document_errors``; how a route declares its own: ``server/errors.py``).
 
 To serve the API inside another FastAPI app::
 
@@ -36,7 +38,7 @@ from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.bootstrap import open_database
 from s3files.server.db.session import session_factory
-from s3files.server.errors import install_error_handlers
+from s3files.server.errors import document_errors, install_error_handlers
 from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
 from s3files.server.folders.endpoints import files_batch_router
@@ -154,6 +156,7 @@ def create_app(
         )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)  # last added: outermost
     install_error_handlers(app, retry_after=limits.retry_after)
+    document_errors(app)  # wraps app.openapi: its routes may be included after this
     app.include_router(api_router())
     app.include_router(health_router)
     app.include_router(local_store_router)

@@ -2,40 +2,62 @@
 
 Library errors map by type; ``ApiError`` is raised by the service itself; FastAPI's
 validation errors become 422 ``validation_error``; a database that cannot be had in time
-(the pool exhausted, SQLite's write lock held) is 503 ``busy`` with ``Retry-After``;
-anything unexpected is logged and answered 500 ``internal_error`` without a traceback.
+(the pool exhausted, SQLite's write lock held) is 503 ``busy`` with ``Retry-After`` (every
+503 carries it); a 405 names in ``Allow`` every method the path answers; anything
+unexpected is logged and answered 500 ``internal_error`` without a traceback.
+
+How a route declares its errors (the OpenAPI document must match what it answers;
+``tests/server/test_openapi_conformance.py`` checks it with schemathesis)::
+
+    @router.post("/things/{thing_id:uuid}", responses=error_responses(401, 404, 409))
+
+``error_responses`` documents each status with ``ErrorBody``, its own example and its
+headers (``ERRORS``; add a status there before using it). List what the route itself
+raises; ``document_errors`` (installed by ``create_app``) adds what every route may answer
+(``EVERY_ROUTE``: malformed, slow, oversized requests), turns FastAPI's 422 into
+``ErrorBody``, and adds 503 to every route that documents 401. Type path ids with a
+convertor (``{thing_id:uuid}``) so that ``/things/other`` is another path (405, not 422),
+and make JSON request fields strict where the schema is (``StrictBool``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from s3files import _errors as lib
 from s3files.server.api_error import ApiError
 
-__all__ = ["ApiError", "ErrorBody", "error_responses", "install_error_handlers", "status_for"]
+__all__ = [
+    "ERRORS",
+    "EVERY_ROUTE",
+    "ApiError",
+    "ErrorBody",
+    "document_errors",
+    "error_responses",
+    "install_error_handlers",
+    "status_for",
+]
 
 logger = logging.getLogger("s3files.server")
 
 
 class ErrorBody(BaseModel):
-    """Every error response has this shape."""
+    """Every error response has this shape (each status documents its own example)."""
 
-    error: str
-    detail: str
-
-    model_config = {
-        "json_schema_extra": {"examples": [{"error": "not_found", "detail": "file not found"}]}
-    }
+    error: str = Field(description="stable code, e.g. `not_found`")
+    detail: str = Field(description="what went wrong, for a person")
 
 
 _STATUS_BY_TYPE: list[tuple[type[lib.S3FilesError], int]] = [
@@ -74,25 +96,188 @@ def _json(
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting the error body for these statuses."""
-    descriptions = {
-        400: "Invalid input (`invalid_input`, `invalid_metadata`, `invalid_filename`, ...)",
-        401: "Missing or invalid credentials (`unauthorized`)",
-        403: "Signed URL forged or expired (`invalid_signature`, `expired_signature`)",
-        404: "No such file for this owner (`not_found`)",
-        408: "Request body too slow (`body_timeout`)",
-        409: "Conflict (`conflict`)",
-        413: "Body larger than the limit (`file_too_large`, `body_too_large`)",
-        415: "Extension or sniffed type not allowed (`unsupported_file_type`)",
-        416: "Range not satisfiable (`invalid_range`)",
-        422: "Request fields malformed (`validation_error`)",
-        503: "Busy or unavailable (`busy` with Retry-After, `store_unavailable`)",
-    }
-    return {
-        code: {"model": ErrorBody, "description": descriptions.get(code, "Error")}
-        for code in statuses
-    }
+@dataclass(frozen=True)
+class _Documented:
+    """How the OpenAPI document describes one error status."""
+
+    description: str
+    error: str
+    detail: str
+    headers: tuple[tuple[str, str, bool], ...] = ()  # (name, description, always sent)
+
+
+_RETRY_AFTER = ("Retry-After", "seconds to wait before retrying", True)
+
+ERRORS: dict[int, _Documented] = {
+    400: _Documented(
+        "Invalid input (`invalid_metadata`, `invalid_filename`, ...) or a malformed request"
+        " (`invalid_request`)",
+        "invalid_metadata",
+        "metadata key 'a b' may contain only letters, digits, '-' and '_'",
+    ),
+    401: _Documented(
+        "Missing or invalid credentials (`unauthorized`)",
+        "unauthorized",
+        "missing or invalid API key",
+        (("WWW-Authenticate", "`Bearer`", True),),
+    ),
+    403: _Documented(
+        "Not allowed (`forbidden`; signed URLs: `invalid_signature`, `expired_signature`)",
+        "forbidden",
+        "bucket administration needs an admin API key",
+    ),
+    404: _Documented(
+        "No such resource for this owner (`not_found`)", "not_found", "file not found"
+    ),
+    405: _Documented(
+        "Method not allowed on this path (`method_not_allowed`)",
+        "method_not_allowed",
+        "Method Not Allowed",
+        (("Allow", "the methods this path answers", True),),
+    ),
+    408: _Documented(
+        "Request body too slow (`body_timeout`); the connection is closed",
+        "body_timeout",
+        "the request body arrived too slowly",
+    ),
+    409: _Documented(
+        "Conflict with the resource's state (`upload_closed`, `completion_in_progress`, ...)",
+        "upload_closed",
+        "this upload is complete",
+    ),
+    413: _Documented(
+        "Body larger than the limit (`file_too_large`, `body_too_large`)",
+        "file_too_large",
+        "file is larger than the limit of 104857600 bytes",
+    ),
+    414: _Documented(
+        "Request target too long to parse (`uri_too_long`); the connection is closed",
+        "uri_too_long",
+        "request target longer than 65535 bytes",
+    ),
+    415: _Documented(
+        "Extension or sniffed type not allowed (`unsupported_file_type`)",
+        "unsupported_file_type",
+        "file type .exe is not allowed",
+    ),
+    416: _Documented(
+        "Range not satisfiable (`invalid_range`)", "invalid_range", "range not satisfiable"
+    ),
+    422: _Documented(
+        "Request fields malformed (`validation_error`): the detail names each field",
+        "validation_error",
+        "query.limit: Input should be greater than or equal to 1",
+    ),
+    431: _Documented(
+        "Too many or too large request headers (`headers_too_large`)",
+        "headers_too_large",
+        "more than 100 header lines",
+    ),
+    502: _Documented(
+        "The store refused or failed (`store_error`, `bucket_not_found`)",
+        "store_error",
+        "the store answered an error",
+    ),
+    503: _Documented(
+        "Busy or unavailable (`busy`, `store_unavailable`, `database_unavailable`): retry",
+        "busy",
+        "the service is busy; retry shortly",
+        (_RETRY_AFTER,),
+    ),
+}
+
+# What every request may be answered, whatever its route, before routing: the HTTP server's
+# refusals (server/http_protocol.py: 400, 414, 431) and RequestLimitsMiddleware's
+# (server/request_limits.py: 400, 408, 413, 431).
+EVERY_ROUTE = (400, 408, 413, 414, 431)
+
+
+def error_responses(
+    *statuses: int,
+    description: str | None = None,
+    example: tuple[str, str] | None = None,
+    headers: tuple[tuple[str, str, bool], ...] = (),
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the error body for these statuses, each
+    with its own example and headers (``ERRORS``). A route whose status means something of
+    its own says so: ``description``, ``example`` (code, detail) and extra ``headers``
+    (name, description, always sent) replace or add to the table's, for example::
+
+        error_responses(409, description="Key in use (`idempotency_in_progress`)",
+                        example=("idempotency_in_progress", "retry later"))
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        documented = ERRORS.get(status) or _Documented("Error", "error", "request failed")
+        error, detail = example or (documented.error, documented.detail)
+        documented = _Documented(
+            description or documented.description, error, detail, documented.headers + headers
+        )
+        entry: dict[str, Any] = {
+            "model": ErrorBody,
+            "description": documented.description,
+            "content": {
+                "application/json": {
+                    "example": {"error": documented.error, "detail": documented.detail}
+                }
+            },
+        }
+        if documented.headers:
+            entry["headers"] = {
+                name: {"description": text, "required": always, "schema": {"type": "string"}}
+                for name, text, always in documented.headers
+            }
+        responses[status] = entry
+    return responses
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` tell the errors every route really answers.
+
+    FastAPI documents its own validation body (``HTTPValidationError``, an array) for 422;
+    this service answers ``ErrorBody`` instead (``install_error_handlers``). So the
+    document is generated once, then on every operation: a 422 becomes ``ErrorBody``; the
+    statuses of ``EVERY_ROUTE`` are added; an operation that authenticates (documents 401)
+    also gets 503 (the key is checked in the database, which may be busy).
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                _complete(operation["responses"])
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        text = json.dumps(schema.get("paths", {}))
+        for name in ("HTTPValidationError", "ValidationError"):
+            if f"#/components/schemas/{name}" not in text:
+                components.pop(name, None)
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _complete(responses: dict[str, Any]) -> None:
+    """One operation's responses, completed as ``document_errors`` says."""
+    statuses = list(EVERY_ROUTE)
+    if "422" in responses:
+        schema = responses["422"].get("content", {}).get("application/json", {}).get("schema", {})
+        if schema.get("$ref", "").endswith("/HTTPValidationError"):
+            del responses["422"]
+            statuses.append(422)
+    if "401" in responses:
+        statuses.append(503)
+    for status, entry in error_responses(*statuses).items():
+        if str(status) in responses:
+            continue
+        entry = dict(entry)
+        entry.pop("model")
+        entry["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
+        responses[str(status)] = entry
 
 
 def _database_busy(exc: OperationalError) -> bool:
@@ -100,8 +285,29 @@ def _database_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this request's path, for ``Allow``.
+
+    Starlette's 405 names only the methods of the first route whose path matched; a path
+    served by several routes (GET, PATCH and DELETE of ``/files/{id}``) needs them all.
+    Each method is tried against the app's routes as the router would (included routers
+    are matched as a whole, not flattened)."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     busy_headers = {"Retry-After": str(retry_after)}
+    # the headers ERRORS documents as always sent, for errors raised without them
+    always_sent = {401: {"WWW-Authenticate": "Bearer"}, 503: busy_headers}
 
     @app.exception_handler(PoolTimeoutError)
     async def _pool_exhausted(_: Request, exc: PoolTimeoutError) -> JSONResponse:
@@ -118,7 +324,8 @@ def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.error, exc.detail, exc.headers)
+        headers = {**always_sent.get(exc.status, {}), **(exc.headers or {})}
+        return _json(exc.status, exc.error, exc.detail, headers)
 
     @app.exception_handler(lib.S3FilesError)
     async def _library_error(_: Request, exc: lib.S3FilesError) -> JSONResponse:
@@ -126,7 +333,7 @@ def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
         if status >= 500:
             logger.warning("store_error", extra={"fields": {"error": code, "detail": str(exc)}})
         detail = exc.message if status < 500 or status in (502, 503) else "internal error"
-        return _json(status, code, detail)
+        return _json(status, code, detail, busy_headers if status == 503 else None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -137,13 +344,13 @@ def install_error_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
         return _json(422, "validation_error", "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return _json(
-            exc.status_code,
-            codes.get(exc.status_code, "http_error"),
-            str(exc.detail),
-            dict(exc.headers or {}),
+            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers
         )
 
     @app.exception_handler(Exception)

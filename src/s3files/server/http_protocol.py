@@ -12,7 +12,9 @@ and the connection is closed, without more buffering. Within the bound,
 
 It hooks two of uvicorn's parser callbacks (``on_headers_complete``,
 ``on_message_complete``); ``tests/server/test_load.py`` checks the behaviour against a real
-``s3files serve``.
+``s3files serve``. What the parser refuses is answered in JSON too (uvicorn's own answer is
+text): 400 ``invalid_request``, or 414 ``uri_too_long`` for a request target longer than
+httptools can parse (``MAX_URL_BYTES``).
 """
 
 from __future__ import annotations
@@ -22,21 +24,32 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["MAX_HEAD_BYTES", "BoundedHttpToolsProtocol"]
+__all__ = ["MAX_HEAD_BYTES", "MAX_URL_BYTES", "BoundedHttpToolsProtocol"]
 
 MAX_HEAD_BYTES = 64 * 1024
 
-_BODY = json.dumps(
-    {
-        "error": "headers_too_large",
-        "detail": f"request line and headers larger than {MAX_HEAD_BYTES} bytes",
-    }
-).encode()
-_REFUSAL = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-    b"content-type: application/json\r\n"
-    b"content-length: " + str(len(_BODY)).encode() + b"\r\n"
-    b"connection: close\r\n\r\n" + _BODY
+# httptools.parse_url keeps 16-bit offsets: a longer request target cannot be parsed at all
+MAX_URL_BYTES = 65535
+
+
+def _refusal(status_line: bytes, error: str, detail: str) -> bytes:
+    """A whole HTTP response in the service's error shape, closing the connection."""
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    return (
+        b"HTTP/1.1 " + status_line + b"\r\n"
+        b"content-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + body
+    )
+
+
+_REFUSAL = _refusal(
+    b"431 Request Header Fields Too Large",
+    "headers_too_large",
+    f"request line and headers larger than {MAX_HEAD_BYTES} bytes",
+)
+_URI_TOO_LONG = _refusal(
+    b"414 URI Too Long", "uri_too_long", f"request target longer than {MAX_URL_BYTES} bytes"
 )
 
 
@@ -53,6 +66,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._reading_head = True
         self._heads_done = 0
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, in JSON like every other error
+        (a target too long for the parser is 414 ``uri_too_long``)."""
+        if len(getattr(self, "url", None) or b"") > MAX_URL_BYTES:
+            self.transport.write(_URI_TOO_LONG)
+        else:
+            self.transport.write(_refusal(b"400 Bad Request", "invalid_request", msg))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._reading_head = False

@@ -14,6 +14,7 @@ from s3files.server.deps import StateDep
 from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.multipart import StreamingForm
+from s3files.server.files.schemas import DOWNLOAD_RESPONSES
 from s3files.stores.local import LocalStore
 
 __all__ = ["router"]
@@ -30,7 +31,11 @@ def _local(state: StateDep) -> LocalStore:
 
 @router.get(
     "/store/{key:path}",
-    responses=error_responses(403, 404, 416),
+    responses={
+        200: DOWNLOAD_RESPONSES[200],
+        206: DOWNLOAD_RESPONSES[206],
+        **error_responses(400, 403, 404, 416),
+    },
     summary="Download through a signed local-store URL",
 )
 async def signed_download(
@@ -63,7 +68,7 @@ async def signed_download(
 @router.post(
     "/store-upload",
     status_code=204,
-    responses=error_responses(400, 403, 413, 415),
+    responses=error_responses(400, 403, 404, 413, 415),
     summary="Form upload through a signed local-store policy",
 )
 async def signed_form_upload(request: Request, state: StateDep) -> Response:
@@ -97,7 +102,7 @@ MAX_PART_BYTES = 5 * 1024**3
 
 @router.put(
     "/store/{key:path}",
-    responses=error_responses(400, 403, 404),
+    responses=error_responses(400, 403, 404, 413),
     summary="Upload through a signed local-store URL (a part, or a whole object)",
 )
 async def signed_put(key: str, request: Request, state: StateDep) -> Response:

@@ -85,7 +85,7 @@ class MetricsMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 route: Any = scope.get("route")
-                path = getattr(route, "path", "unmatched")
+                path = getattr(route, "path_format", "unmatched")  # without convertors
                 self._latency_of(scope["method"], path).observe(time.perf_counter() - started)
             await send(message)
 
@@ -93,4 +93,5 @@ class MetricsMiddleware:
             await self.app(scope, receive, sending)
         finally:
             route: Any = scope.get("route")
-            self._requests_of(scope["method"], getattr(route, "path", "unmatched"), status).inc()
+            path = getattr(route, "path_format", "unmatched")
+            self._requests_of(scope["method"], path, status).inc()

@@ -15,12 +15,19 @@ from fastapi.responses import StreamingResponse
 
 from s3files.server.db.models import FileRecord
 from s3files.server.deps import OptionalPrincipalDep, PrincipalDep, StateDep
-from s3files.server.errors import ApiError, ErrorBody, error_responses
+from s3files.server.errors import ApiError, error_responses
 from s3files.server.files.download import stream_object
 from s3files.server.files.idempotency import check_idempotency_key
 from s3files.server.files.multipart import StreamingForm
 from s3files.server.files.repository import SortField
-from s3files.server.files.schemas import CopyRequest, FileList, FileOut, FilePatch, PresignedOut
+from s3files.server.files.schemas import (
+    DOWNLOAD_RESPONSES,
+    CopyRequest,
+    FileList,
+    FileOut,
+    FilePatch,
+    PresignedOut,
+)
 from s3files.server.files.service import FileService
 
 __all__ = ["router"]
@@ -36,6 +43,7 @@ _FORM_SCHEMA: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "folder": {"type": "string", "example": "documents"},
@@ -77,17 +85,27 @@ _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": FileOut,
         "description": "A retry with the same `Idempotency-Key`: the record the first "
         "request stored (header `Idempotent-Replayed: true`); nothing stored again",
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "`true`: a replay",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
     },
-    409: {
-        "model": ErrorBody,
-        "description": "An upload with this `Idempotency-Key` is in flight "
+    **error_responses(
+        409,
+        description="An upload with this `Idempotency-Key` is in flight "
         "(`idempotency_in_progress`, with Retry-After)",
-    },
-    422: {
-        "model": ErrorBody,
-        "description": "`Idempotency-Key` used for another file (`idempotency_key_reused`), "
+        example=("idempotency_in_progress", "an upload with this Idempotency-Key is in progress"),
+        headers=(("Retry-After", "seconds left on the first request's lease", False),),
+    ),
+    **error_responses(
+        422,
+        description="`Idempotency-Key` used for another file (`idempotency_key_reused`), "
         "or request fields malformed (`validation_error`)",
-    },
+        example=("idempotency_key_reused", "this Idempotency-Key was used for another file"),
+    ),
 }
 
 
@@ -154,28 +172,41 @@ async def upload_file(
     return FileOut.of(record)
 
 
-@router.put("/stream", status_code=201, response_model=FileOut, include_in_schema=False)
+_RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "example": "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+            }
+        },
+    }
+}
+
+
+@router.put(
+    "/stream",
+    status_code=201,
+    response_model=FileOut,
+    responses=_UPLOAD_RESPONSES,
+    summary="Upload a file as the raw request body (curl -T)",
+    openapi_extra=_RAW_BODY,
+)
 @router.post(
     "/stream",
     status_code=201,
     response_model=FileOut,
     responses=_UPLOAD_RESPONSES,
     summary="Upload a file as the raw request body",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=_RAW_BODY,
 )
 async def upload_stream(
     request: Request,
     response: Response,
     state: StateDep,
     principal: PrincipalDep,
-    filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["video.mp4"])],
+    filename: Annotated[str, Query(min_length=1, max_length=1024, examples=["report.pdf"])],
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     description: Annotated[str | None, Query(max_length=10_000)] = None,
     is_public: bool = False,
@@ -248,20 +279,20 @@ async def list_files(
     return FileList(items=[FileOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{file_id}", response_model=FileOut, responses=error_responses(401, 404))
+@router.get("/{file_id:uuid}", response_model=FileOut, responses=error_responses(401, 404))
 async def get_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """The file's record."""
     return FileOut.of(await FileService(state, principal).get(file_id))
 
 
-@router.get("/{file_id}/metadata", response_model=FileOut, responses=error_responses(401, 404))
+@router.get("/{file_id:uuid}/metadata", response_model=FileOut, responses=error_responses(401, 404))
 async def get_metadata(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """The metadata view: ``content_type``, ``file_size``, ``last_modified``,
     ``metadata`` and the rest of the record."""
     return FileOut.of(await FileService(state, principal).get(file_id))
 
 
-@router.patch("/{file_id}", response_model=FileOut, responses=error_responses(400, 401, 404))
+@router.patch("/{file_id:uuid}", response_model=FileOut, responses=error_responses(400, 401, 404))
 async def update_file(
     file_id: FileId, body: FilePatch, state: StateDep, principal: PrincipalDep
 ) -> FileOut:
@@ -280,14 +311,10 @@ async def update_file(
 
 
 @router.get(
-    "/{file_id}/download",
+    "/{file_id:uuid}/download",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"application/octet-stream": {}}},
-        206: {"description": "Partial content (Range)"},
-        304: {"description": "Not modified (If-None-Match)"},
-        **error_responses(401, 404, 416, 503),
-    },
+    responses={**DOWNLOAD_RESPONSES, **error_responses(401, 404, 416, 503)},
+    openapi_extra={"security": [{}]},  # added to the bearer: public files need no credentials
 )
 async def download_file(
     file_id: FileId,
@@ -323,7 +350,9 @@ async def download_file(
 
 
 @router.get(
-    "/{file_id}/presigned-url", response_model=PresignedOut, responses=error_responses(401, 404)
+    "/{file_id:uuid}/presigned-url",
+    response_model=PresignedOut,
+    responses=error_responses(401, 404),
 )
 async def presigned_url(
     file_id: FileId,
@@ -341,7 +370,7 @@ async def presigned_url(
 
 
 @router.post(
-    "/{file_id}/copy",
+    "/{file_id:uuid}/copy",
     status_code=201,
     response_model=FileOut,
     responses=error_responses(400, 401, 404, 503),
@@ -360,7 +389,7 @@ async def copy_file(
     return FileOut.of(record)
 
 
-@router.delete("/{file_id}", status_code=204, responses=error_responses(401, 404))
+@router.delete("/{file_id:uuid}", status_code=204, responses=error_responses(401, 404))
 async def delete_file(
     file_id: FileId,
     state: StateDep,
@@ -373,7 +402,7 @@ async def delete_file(
     return Response(status_code=204)
 
 
-@router.post("/{file_id}/restore", response_model=FileOut, responses=error_responses(401, 404))
+@router.post("/{file_id:uuid}/restore", response_model=FileOut, responses=error_responses(401, 404))
 async def restore_file(file_id: FileId, state: StateDep, principal: PrincipalDep) -> FileOut:
     """Take a soft-deleted file out of the trash."""
     return FileOut.of(await FileService(state, principal).restore(file_id))

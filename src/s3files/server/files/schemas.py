@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from s3files.server.db.models import FileRecord
 
-__all__ = ["CopyRequest", "FileList", "FileOut", "FilePatch", "PresignedOut"]
+__all__ = [
+    "DOWNLOAD_RESPONSES",
+    "CopyRequest",
+    "FileList",
+    "FileOut",
+    "FilePatch",
+    "Metadata",
+    "PresignedOut",
+]
+
+# What the service accepts as user metadata (``s3files._models.encode_metadata``): keys of
+# letters, digits, '-' and '_'; the 2 KiB total is checked on the encoded form (400).
+Metadata = Annotated[
+    dict[str, Any],
+    Field(json_schema_extra={"propertyNames": {"pattern": "^[A-Za-z0-9_-]{1,128}$"}}),
+]
 
 _EXAMPLE: dict[str, Any] = {
     "id": "5b0c2f1e-8a4b-4d0e-9a51-2f8f2f7c1a10",
@@ -102,8 +117,8 @@ class FilePatch(BaseModel):
     )
 
     description: str | None = Field(None, max_length=10_000)
-    metadata: dict[str, Any] | None = None
-    is_public: bool | None = None
+    metadata: Metadata | None = None
+    is_public: StrictBool | None = None
     folder: str | None = Field(None, max_length=1024)
     name: str | None = Field(None, min_length=1, max_length=1024)
 
@@ -121,7 +136,7 @@ class CopyRequest(BaseModel):
     )
 
     new_folder: str | None = Field(None, max_length=1024)
-    new_metadata: dict[str, Any] | None = None
+    new_metadata: Metadata | None = None
 
 
 class PresignedOut(BaseModel):
@@ -142,3 +157,42 @@ class PresignedOut(BaseModel):
     url: str
     expires_at: datetime
     expires_in: int
+
+
+def _header(description: str, *, required: bool = False) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+_ETAG = _header("the file's SHA-256 (or the store's ETag), quoted")
+_BYTES: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+
+# The success responses of a download (``stream_object``): the bytes in the file's own
+# content type, whole (200), a Range of them (206), or nothing if unchanged (304).
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The bytes, as the file's content type",
+        "content": {"*/*": _BYTES},
+        "headers": {
+            "ETag": _ETAG,
+            "Content-Disposition": _header(
+                "attachment or inline, with the filename", required=True
+            ),
+            "Accept-Ranges": _header("`bytes`", required=True),
+        },
+    },
+    206: {
+        "description": "Partial content (a single `Range`)",
+        "content": {"*/*": _BYTES},
+        "headers": {
+            "ETag": _ETAG,
+            "Content-Range": _header("`bytes FIRST-LAST/SIZE`", required=True),
+            "Content-Disposition": _header(
+                "attachment or inline, with the filename", required=True
+            ),
+        },
+    },
+    304: {
+        "description": "Not modified (`If-None-Match` matches the ETag)",
+        "headers": {"ETag": _ETAG},
+    },
+}

@@ -43,8 +43,9 @@ __all__ = [
     "parse_upload_fields",
 ]
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
+# a form's is_public is the OpenAPI boolean's spelling ("true"/"false", any case), as JSON
+_TRUE = {"true"}
+_FALSE = {"false", ""}
 
 # Deeper metadata is refused before anything is stored; the response serializer renders
 # far deeper (pydantic stops near 255 levels), so whatever is stored can be read back.

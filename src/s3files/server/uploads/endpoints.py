@@ -73,7 +73,9 @@ async def create_multipart_upload(
 
 
 @router.post(
-    "/{upload_id}/parts", response_model=PartsOut, responses=error_responses(400, 401, 404, 409)
+    "/{upload_id:uuid}/parts",
+    response_model=PartsOut,
+    responses=error_responses(400, 401, 404, 409),
 )
 async def sign_parts(
     upload_id: uuid.UUID,
@@ -90,7 +92,7 @@ async def sign_parts(
 
 
 @router.get(
-    "/{upload_id}/parts",
+    "/{upload_id:uuid}/parts",
     response_model=list[UploadedPart],
     responses=error_responses(400, 401, 404, 409),
 )
@@ -103,7 +105,7 @@ async def list_uploaded_parts(
 
 
 @router.post(
-    "/{upload_id}/complete",
+    "/{upload_id:uuid}/complete",
     response_model=FileOut,
     responses=error_responses(400, 401, 404, 409, 413, 415, 422),
 )
@@ -123,13 +125,15 @@ async def complete_upload(
     return FileOut.of(record)
 
 
-@router.get("/{upload_id}", response_model=UploadOut, responses=error_responses(401, 404))
+@router.get("/{upload_id:uuid}", response_model=UploadOut, responses=error_responses(401, 404))
 async def get_upload(upload_id: uuid.UUID, state: StateDep, principal: PrincipalDep) -> UploadOut:
     """Where an upload stands: pending, complete (with ``file_id``), rejected (``reason``)."""
     return UploadOut.of(await UploadService(state, principal).get(upload_id))
 
 
-@router.delete("/{upload_id}", response_model=UploadOut, responses=error_responses(401, 404, 409))
+@router.delete(
+    "/{upload_id:uuid}", response_model=UploadOut, responses=error_responses(401, 404, 409)
+)
 async def abort_upload(upload_id: uuid.UUID, state: StateDep, principal: PrincipalDep) -> UploadOut:
     """Cancel a pending upload and discard what was sent."""
     return UploadOut.of(await UploadService(state, principal).abort(upload_id))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from s3files.server.db.models import DirectUpload
+from s3files.server.files.schemas import Metadata
 
 __all__ = [
     "CompleteRequest",
@@ -50,8 +50,8 @@ class UploadRequest(BaseModel):
     prefix: str | None = Field(None, max_length=512, description="folder of the key in the store")
     folder: str | None = Field(None, max_length=1024)
     description: str | None = Field(None, max_length=10_000)
-    is_public: bool = False
-    metadata: dict[str, Any] | None = None
+    is_public: StrictBool = False
+    metadata: Metadata | None = None
     sha256: str | None = Field(None, pattern=_SHA256, description="checked at completion")
 
 

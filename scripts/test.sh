@@ -9,6 +9,6 @@ source scripts/_bootstrap.sh
 # libatomic1: the Node.js in the playwright wheel (the browser tests' driver) links libatomic.so.1,
 # which Debian's chromium does not pull in. haproxy: the load balancer in front of the replica
 # tests' several `s3files serve` processes (tests/harness/haproxy.py).
-bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql chromium libatomic1 haproxy" "dev"
+bootstrap "python3 python3-venv libmagic1 radosgw ceph-mon ceph-osd postgresql chromium libatomic1 haproxy unzip" "dev"
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from s3files.server.buckets.endpoints import AdminDep
 from s3files.server.db.session import unit_of_work
@@ -59,6 +59,13 @@ class QuotaIn(BaseModel):
 
     max_bytes: int | None = Field(None, ge=0)
     max_files: int | None = Field(None, ge=0)
+
+    @field_validator("max_bytes", "max_files", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # JSON false is not 0
+            raise ValueError("must be a number or null, not a boolean")
+        return value
 
 
 class TrashEmptied(BaseModel):

@@ -39,7 +39,7 @@ from s3files._errors import (
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
 from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
 from s3files.stores.base import Store
-from s3files.stores.direct import MAX_PARTS, MIN_PART_SIZE, DirectUploadStore
+from s3files.stores.direct_uploads import MAX_PARTS, MIN_PART_SIZE, DirectUploadStore
 from s3files.validation import (
     SNIFF_BYTES,
     UploadPolicy,

@@ -50,7 +50,7 @@ class _LocalBase(Protocol):
 
 
 class LocalDirectUploads:
-    """Mixed into ``LocalStore``; see ``stores.direct.DirectUploadStore``."""
+    """Mixed into ``LocalStore``; see ``stores.direct_uploads.DirectUploadStore``."""
 
     def _multipart_dir(self: _LocalBase, upload_id: str) -> Path:
         if not upload_id or not all(c in "0123456789abcdef" for c in upload_id):

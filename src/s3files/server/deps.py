@@ -1,4 +1,4 @@
-"""Dependencies as ``Annotated`` aliases: ``StateDep``, ``PrincipalDep``, ``SessionDep``.
+"""Dependencies as ``Annotated`` aliases: ``StateDep``, ``PrincipalDep``.
 
 One unit-of-work pattern (written out in ``s3files.server.db.session``): services open
 short ``unit_of_work(state.sessions)`` blocks around their database work and never commit
@@ -7,24 +7,22 @@ outside one; no session is open while bytes move to or from the store or the cli
 - ``PrincipalDep`` authenticates in a transaction of its own, finished before the
   endpoint runs (see ``s3files.server.auth``): a caller holds no pooled connection while
   its upload streams.
-- ``SessionDep`` is a session for the length of the endpoint, committed when it returns.
-  Only for an endpoint that does database work and nothing else (no store call, no
-  reading of the body); the files API does not use it.
+
+There is no request-scoped session: a session as long as the endpoint is exactly what the
+rule forbids for any endpoint that also talks to the store or reads a body.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from s3files.server.auth import Principal
-from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.state import AppState
 
-__all__ = ["OptionalPrincipalDep", "PrincipalDep", "SessionDep", "StateDep"]
+__all__ = ["OptionalPrincipalDep", "PrincipalDep", "StateDep"]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -43,14 +41,6 @@ async def app_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(app_state)]
 
 
-async def db_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    """A unit of work as long as the endpoint (scope="function": committed before the
-    response is sent)."""
-    async with unit_of_work(state.sessions) as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 

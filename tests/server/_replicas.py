@@ -3,7 +3,6 @@ environment every ``s3files serve`` replica gets, and keys made straight in the 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -15,6 +14,7 @@ import pytest
 from s3files.server.db.session import create_engine, session_factory
 from s3files.server.keys.service import create_key
 from s3files.server.settings import ServiceSettings
+from tests.server._environment import process_environment
 from tests.server.conftest import _database_url, _storage, run_async
 
 SIGNING_KEY = "replicas-signing-key-0123456789abcdef"
@@ -40,30 +40,8 @@ def cluster_settings(
 
 def replica_env(settings: ServiceSettings, **extra: str) -> dict[str, str]:
     """The whole environment of a replica (or of a CLI run on a replica's machine): the
-    settings replicas must share, and this checkout's code (PYTHONPATH)."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(settings.data_dir),
-        "S3FILES_DATA_DIR": str(settings.data_dir),
-        "S3FILES_DATABASE_URL": settings.database(),
-        "S3FILES_STORAGE_URL": settings.storage_url or "",
-        "S3FILES_SIGNING_KEY": settings.signing_key.get_secret_value()
-        if settings.signing_key
-        else "",
-        "S3FILES_LOG_LEVEL": "WARNING",
-    }
-    if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    if settings.s3_endpoint_url:
-        env |= {
-            "S3_ENDPOINT_URL": settings.s3_endpoint_url,
-            "AWS_ACCESS_KEY_ID": settings.aws_access_key_id or "",
-            "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value()
-            if settings.aws_secret_access_key
-            else "",
-            "AWS_REGION": settings.aws_region,
-        }
-    return env | extra
+    settings replicas must share."""
+    return process_environment(settings, **{"S3FILES_LOG_LEVEL": "WARNING", **extra})
 
 
 def run_db(settings: ServiceSettings, work: Any) -> Any:

@@ -21,6 +21,7 @@ import pytest
 from s3files import FileStore, Settings
 from s3files.server.keys.service import create_key
 from tests import samples
+from tests.server._environment import process_environment
 from tests.server.conftest import Service, free_port, make_service
 
 MiB = 1024 * 1024
@@ -28,28 +29,7 @@ MiB = 1024 * 1024
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes a CLI process use the same store and database."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        # the code under test, when it is not the installed package (a worktree)
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        "HOME": str(settings.data_dir),
-        "S3FILES_DATA_DIR": str(settings.data_dir),
-        "S3FILES_DATABASE_URL": settings.database(),
-        "S3FILES_STORAGE_URL": settings.storage_url or "",
-        "S3FILES_SIGNING_KEY": settings.signing_key.get_secret_value()
-        if settings.signing_key
-        else "",
-    }
-    if settings.s3_endpoint_url:
-        env |= {
-            "S3_ENDPOINT_URL": settings.s3_endpoint_url,
-            "AWS_ACCESS_KEY_ID": settings.aws_access_key_id or "",
-            "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value()
-            if settings.aws_secret_access_key
-            else "",
-            "AWS_REGION": settings.aws_region,
-        }
-    return env | extra
+    return process_environment(settings, **extra)
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

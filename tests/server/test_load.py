@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import random
 import socket
 import subprocess
@@ -23,36 +22,15 @@ import httpx
 import pytest
 
 from s3files import Settings
+from tests.server._environment import process_environment
 from tests.server.conftest import Service, free_port, make_service
 
 MiB = 1024 * 1024
 
 
 def serve_environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """What makes ``s3files serve`` use the test's store and database (and this checkout's
-    code: PYTHONPATH is passed on)."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(settings.data_dir),
-        "S3FILES_DATA_DIR": str(settings.data_dir),
-        "S3FILES_DATABASE_URL": settings.database(),
-        "S3FILES_STORAGE_URL": settings.storage_url or "",
-        "S3FILES_SIGNING_KEY": settings.signing_key.get_secret_value()
-        if settings.signing_key
-        else "",
-    }
-    if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    if settings.s3_endpoint_url:
-        env |= {
-            "S3_ENDPOINT_URL": settings.s3_endpoint_url,
-            "AWS_ACCESS_KEY_ID": settings.aws_access_key_id or "",
-            "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value()
-            if settings.aws_secret_access_key
-            else "",
-            "AWS_REGION": settings.aws_region,
-        }
-    return env | extra
+    """What makes ``s3files serve`` use the test's store and database."""
+    return process_environment(settings, **extra)
 
 
 @dataclass

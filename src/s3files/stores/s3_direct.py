@@ -1,7 +1,8 @@
 """Direct uploads on S3: POST policies and multipart uploads with presigned part URLs.
 
 ``S3DirectUploads`` holds what it needs (the client, the bucket's ``S3Location``, the
-credentials); ``S3Store`` owns one and offers its methods (``stores.direct_uploads.DirectUploadStore``).
+credentials); ``S3Store`` owns one and offers its methods
+(``stores.direct_uploads.DirectUploadStore``).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def test_a_plan_is_decided_before_anything_is_signed(files: FileStore) -> None:
     assert plan.staging_key is not None and is_staging_key(plan.staging_key)
     assert plan.staging_key.endswith(plan.upload_id.hex) and plan.upload_key == plan.staging_key
     assert (plan.filename, plan.content_type, plan.max_size) == (
-        "Holiday Photo.PNG",
+        ".._Holiday Photo.PNG",  # a name is never a path: separators replaced
         "image/png",
         64 * MiB,
     )

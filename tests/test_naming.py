@@ -169,3 +169,30 @@ def test_hostile_uploads_land_under_the_prefix(
                 Bucket=any_store.bucket, Prefix=any_store.prefix + "/"
             )
             assert all(o["Key"].startswith(any_store.prefix + "/") for o in listed["Contents"])
+
+
+def test_every_way_in_names_an_upload_by_one_rule(tmp_path: Path) -> None:
+    """A library upload and a direct upload's plan get their display name and key from
+    ``name_upload``: ``[prefix/]{folder}/{template}/<uuid>_<conservative name>``, the
+    display name kept minus bidi, zero-width characters and separators."""
+    from s3files.naming import name_upload
+
+    files = FileStore(LocalStore(tmp_path), policy=UploadPolicy.permissive())
+    given, shown = "🎉 party —\u202e plan/v2\u200b.txt", "🎉 party — plan_v2.txt"
+    named = name_upload(
+        given, policy=files.naming, folder="docs", key_prefix="users/{owner}", owner="alice"
+    )
+    assert named.display_name == shown and named.safe_name == sanitize_filename(shown)
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    assert named.key.startswith(f"users/alice/docs/{day}/")
+    assert named.key.endswith(f"_{named.safe_name}")
+
+    stored = files.upload(b"hello", filename=given, folder="docs")
+    plan = files.plan_direct_upload(given, "text/plain", prefix="docs")
+    for key, name in ((stored.key, stored.original_filename), (plan.key, plan.filename)):
+        assert name == shown
+        assert key.startswith(f"docs/{day}/") and key.endswith(f"_{named.safe_name}")
+    owned = files.plan_direct_upload(given, None, key_prefix="users/{owner}", owner="bob")
+    assert owned.key.startswith(f"users/bob/{day}/")
+    with pytest.raises(ConfigurationError):
+        name_upload("a.txt", policy=files.naming, key_prefix="users/{owner}")

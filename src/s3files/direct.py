@@ -37,7 +37,7 @@ from s3files._errors import (
     StoreError,
 )
 from s3files._models import MultipartUploadInfo, PresignedPost, PresignedURL, PutOptions, UploadPart
-from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
+from s3files.naming import NamingPolicy, name_upload, sanitize_filename, validate_key
 from s3files.stores.base import Store
 from s3files.stores.direct_uploads import MAX_PARTS, MIN_PART_SIZE, DirectUploadStore
 from s3files.validation import (
@@ -139,7 +139,7 @@ class DirectUploadPlan:
     upload_id: uuid.UUID
     key: str
     staging_key: str | None
-    filename: str
+    filename: str  # the display name (``naming.display_name``)
     content_type: str  # the client's claim, normalised; verification sniffs the real one
     max_size: int
     expires_at: datetime
@@ -240,7 +240,7 @@ def _verify(
     problem = _size_problem(info.size, max_size, expected_size, key)
     if problem is not None:
         raise problem
-    extension = files.policy.check_extension(filename)
+    extension = files.policy.check_extension(sanitize_filename(filename))
     head = b"".join(store.iter_bytes(key, length=min(SNIFF_BYTES, info.size)))
     content_type = resolve_content_type(sniff_mime_type(head), extension, claimed_type)
     files.policy.check_mime_type(content_type)
@@ -289,17 +289,23 @@ class DirectUploads:
         prefix: str | None = None,
         size: int | None = None,
         expires_in: int | None = None,
+        key_prefix: str = "",
+        owner: str | None = None,
     ) -> DirectUploadPlan:
-        """Decide a direct upload before anything is signed (no I/O): the sanitised name,
-        its extension and the claimed type allowed, the size limit capped by the policy, the
-        key built by the naming policy under ``prefix``. With ``size`` it is a multipart
-        upload of that many bytes (refused when over the limit); without, a form upload.
+        """Decide a direct upload before anything is signed (no I/O): the display name and
+        the key as for every upload (``naming.name_upload``: the key in the folder
+        ``prefix``, under ``key_prefix`` with ``{owner}`` filled in), its extension and the
+        claimed type allowed, the size limit capped by the policy. With ``size`` it is a
+        multipart upload of that many bytes (refused when over the limit); without, a form
+        upload.
 
         ``expires_in`` defaults to the upload URL expiry (at most an hour) for a form and to
         24 hours for a multipart upload. Raises the typed error of the first rule broken.
         """
-        safe_name = sanitize_filename(filename)
-        self.policy.check_extension(safe_name)
+        named = name_upload(
+            filename, policy=self.naming, folder=prefix, key_prefix=key_prefix, owner=owner
+        )
+        self.policy.check_extension(named.safe_name)
         claimed = _claimed_type(content_type)
         if claimed != "application/octet-stream":  # a browser's "don't know" is no claim
             self.policy.check_mime_type(claimed)
@@ -314,7 +320,6 @@ class DirectUploads:
                 )
             part_size, part_count = plan_parts(size)
             parts = PartPlan(part_size=part_size, part_count=part_count, size=size)
-        key = build_key(safe_name, policy=self.naming, folder=sanitize_folder(prefix))
         if expires_in is None:
             lifetime = (
                 MULTIPART_LIFETIME
@@ -328,9 +333,9 @@ class DirectUploads:
         upload_id = uuid.uuid4()
         return DirectUploadPlan(
             upload_id=upload_id,
-            key=key,
+            key=named.key,
             staging_key=None if parts else staging_key_for(upload_id),
-            filename=safe_name,
+            filename=named.display_name,
             content_type=claimed,
             max_size=limit,
             expires_at=datetime.now(UTC) + lifetime,

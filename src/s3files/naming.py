@@ -25,9 +25,11 @@ __all__ = [
     "FOLDER_PLACEHOLDERS",
     "NamingPolicy",
     "NamingStrategy",
+    "UploadName",
     "build_key",
     "display_name",
     "file_extension",
+    "name_upload",
     "owner_prefix",
     "render_folder_template",
     "sanitize_filename",
@@ -184,7 +186,7 @@ def display_name(filename: str, *, max_bytes: int = MAX_DISPLAY_NAME_BYTES) -> s
     return f"{stem}{suffix}"
 
 
-def owner_prefix(template: str, owner: str) -> str:
+def owner_prefix(template: str, owner: str | None) -> str:
     """The key prefix of one owner from a template such as ``users/{owner}`` ('' for
     none); the owner's name is cleaned like a folder segment.
 
@@ -193,6 +195,9 @@ def owner_prefix(template: str, owner: str) -> str:
     """
     if not template:
         return ""
+    if "{owner}" in template and not owner:
+        raise ConfigurationError(f"key prefix {template!r} needs the owner of the upload")
+    owner = owner or ""
     segment = sanitize_folder(owner.replace("/", "_").replace("\\", "_")) or "_"
     return sanitize_folder(template.replace("{owner}", segment))
 
@@ -344,3 +349,48 @@ def build_key(
         name,
     ]
     return validate_key("/".join(part for part in parts if part))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadName:
+    """What a new upload is called: the name people see and the key it is stored under.
+
+    ``safe_name`` is the conservative form of the name used in the key (check the
+    extension on it)."""
+
+    display_name: str
+    safe_name: str
+    key: str
+
+
+def name_upload(
+    filename: str,
+    *,
+    policy: NamingPolicy,
+    folder: str | None = None,
+    key_prefix: str = "",
+    owner: str | None = None,
+    now: datetime | None = None,
+    uuid_value: UUID | None = None,
+) -> UploadName:
+    """The display name and the key of a new upload, the one rule for every way in
+    (a library upload, the service's uploads and streams, direct POST and multipart
+    uploads, the Django app).
+
+    The display name is ``display_name(filename)``; the key is
+    ``[key_prefix/]{folder}/{policy.folder_structure}/<name by the naming policy>``, built
+    from the display name's conservative form. ``key_prefix`` may hold ``{owner}``
+    (``users/{owner}``), filled with ``owner``.
+
+    >>> policy = NamingPolicy(strategy="original", folder_structure="")
+    >>> named = name_upload("🎉 plan.txt", policy=policy, folder="docs", key_prefix="u/{owner}",
+    ...                     owner="alice")
+    >>> (named.display_name, named.key)
+    ('🎉 plan.txt', 'u/alice/docs/_ plan.txt')
+    """
+    name = display_name(filename)
+    safe_name = sanitize_filename(name)
+    prefix = owner_prefix(key_prefix, owner)
+    where = "/".join(part for part in (prefix, sanitize_folder(folder)) if part)
+    key = build_key(safe_name, policy=policy, folder=where, now=now, uuid_value=uuid_value)
+    return UploadName(display_name=name, safe_name=safe_name, key=key)

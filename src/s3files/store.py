@@ -56,7 +56,13 @@ from s3files._models import (
 from s3files._pulling import pulled
 from s3files._receiving import receive_object, receive_part, stale_temporary_files
 from s3files.direct import DirectUploadPlan, DirectUploads, Rejection, VerifiedObject
-from s3files.naming import NamingPolicy, build_key, sanitize_filename, sanitize_folder, validate_key
+from s3files.naming import (
+    NamingPolicy,
+    name_upload,
+    sanitize_filename,
+    sanitize_folder,
+    validate_key,
+)
 from s3files.signing import LocalURLSigner
 from s3files.stores.base import DEFAULT_CHUNK_SIZE, ObjectWriter, Store
 from s3files.stores.local import LocalStore
@@ -247,7 +253,9 @@ class FileStore(DirectUploads):
     ) -> StoredFile:
         """Validate and store ``data`` (bytes, a path, a binary file or an iterator of bytes).
 
-        The key is built from ``filename`` by the naming policy (or is ``key`` itself);
+        The key is built from ``filename`` by the naming policy in ``folder``
+        (``naming.name_upload``, as for every upload), or is ``key`` itself; the result's
+        ``original_filename`` is the display name;
         ``content_type`` is only a claim, checked against the type sniffed from the content.
         Raises ``FileTooLargeError``, ``UnsupportedFileTypeError``, ``EmptyFileError`` ... and
         then leaves nothing in the store.
@@ -256,13 +264,12 @@ class FileStore(DirectUploads):
             filename = Path(data).name
         if not filename:
             raise InvalidInputError("a filename is required", reason="filename_required")
-        safe_name = sanitize_filename(filename)
-        target_key = (
-            validate_key(key) if key else build_key(safe_name, policy=self.naming, folder=folder)
-        )
+        named = name_upload(filename, policy=self.naming, folder=folder)
+        safe_name = named.safe_name
+        target_key = validate_key(key) if key else named.key
         options = self._put_options(
             content_type="application/octet-stream",
-            filename=safe_name,
+            filename=named.display_name,
             metadata=metadata,
             tags=tags,
             encryption=encryption,
@@ -306,7 +313,7 @@ class FileStore(DirectUploads):
             sha256=result.sha256,
             content_type=result.content_type,
             etag=etag,
-            original_filename=safe_name,
+            original_filename=named.display_name,
             bucket=self.store.bucket,
             metadata=dict(metadata or {}),
             tags=dict(options.tags),
@@ -859,6 +866,8 @@ class AsyncFileStore:
         prefix: str | None = None,
         size: int | None = None,
         expires_in: int | None = None,
+        key_prefix: str = "",
+        owner: str | None = None,
     ) -> DirectUploadPlan:
         """``FileStore.plan_direct_upload``: pure computation, so it runs on the loop."""
         return self.sync.plan_direct_upload(
@@ -868,6 +877,8 @@ class AsyncFileStore:
             prefix=prefix,
             size=size,
             expires_in=expires_in,
+            key_prefix=key_prefix,
+            owner=owner,
         )
 
     async def sign_direct_upload(

@@ -80,6 +80,9 @@ def test_hostile_names_and_prefixes_become_safe_keys(prefix: str) -> None:
     result = signed(f"{prefix}/a b/\u202eevil", "../../etc/\u0000pass.png")
     assert result["key"].startswith(f"{prefix}/a b/evil/")
     assert ".." not in result["key"] and "\u202e" not in result["key"]
+    # the display name follows the rule of every upload: kept, minus what deceives
+    named = signed(prefix, "🎉 plan —\u202e final\u200b.png")
+    assert Upload.objects.get(pk=named["upload_id"]).original_filename == "🎉 plan — final.png"
 
 
 @pytest.mark.parametrize(

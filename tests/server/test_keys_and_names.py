@@ -18,6 +18,7 @@ import pytest
 from s3files import sanitize_filename
 from tests import samples
 from tests.server.conftest import Service, make_service
+from tests.server.test_direct_uploads import post_form, put_parts
 
 API = "/api/v1/files"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -113,3 +114,70 @@ def test_an_owner_prefix_goes_before_every_key(prefixed_service: Service) -> Non
         assert re.fullmatch(rf"users/alice/site/{today()}/{UUID}_logo\.png", mine["s3_key"])
         theirs = upload(bob, samples.png(), "logo.png")
         assert re.fullmatch(rf"users/bob/{today()}/{UUID}_logo\.png", theirs["s3_key"])
+        # a direct upload is keyed by the same rule
+        form = alice.post(
+            "/api/v1/uploads",
+            json={"original_filename": "logo.png", "content_type": "image/png", "folder": "site"},
+        )
+        assert form.status_code == 201, form.text
+        assert re.fullmatch(rf"users/alice/site/{today()}/{UUID}_logo\.png", form.json()["key"])
+
+
+def complete(client: httpx.Client, upload_id: str) -> dict[str, Any]:
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete")
+    assert done.status_code == 200, done.text
+    return dict(done.json())
+
+
+def test_direct_uploads_are_keyed_and_named_like_every_upload(sqlite_service: Service) -> None:
+    """A signed form and a multipart upload get their key and display name from the same
+    rule as a service upload: ``{folder}/{S3_FOLDER_STRUCTURE}/<uuid>_<name>``, the name
+    kept (emoji, accents) minus what deceives (bidi, zero-width, separators)."""
+    with sqlite_service.client() as client:
+        given = "🎉 party — pla\u202en/x.png"
+        shown = "🎉 party — plan_x.png"
+        form = client.post(
+            "/api/v1/uploads",
+            json={"original_filename": given, "content_type": "image/png", "folder": "documents"},
+        )
+        assert form.status_code == 201, form.text
+        body = form.json()
+        pattern = rf"documents/{today()}/{UUID}_{re.escape(sanitize_filename(shown))}"
+        assert re.fullmatch(pattern, body["key"]), body["key"]
+        sent = post_form(body, samples.png(), filename="x.png")
+        assert sent.status_code in (200, 201, 204), sent.text
+        record = complete(client, body["upload_id"])
+        assert (record["original_filename"], record["folder"]) == (shown, "documents")
+        assert record["s3_key"] == body["key"]
+
+        content = samples.zip_archive()
+        started = client.post(
+            "/api/v1/uploads/multipart",
+            json={
+                "original_filename": "cafe\u0301 cr\u200bème.zip",
+                "content_type": "application/zip",
+                "size": len(content),
+                "folder": "a/b",
+            },
+        )
+        assert started.status_code == 201, started.text
+        multipart = started.json()
+        assert re.fullmatch(rf"a/b/{today()}/{UUID}_café crème\.zip", multipart["key"])
+        put_parts(client, multipart, content, [1])
+        parts = complete(client, multipart["upload_id"])
+        assert (parts["original_filename"], parts["folder"]) == ("café crème.zip", "a/b")
+
+        # the older "prefix" stands for the folder; both, when they differ, are refused
+        older = client.post(
+            "/api/v1/uploads",
+            json={"original_filename": "a.png", "content_type": "image/png", "prefix": "old/p"},
+        )
+        assert re.fullmatch(rf"old/p/{today()}/{UUID}_a\.png", older.json()["key"])
+        both = client.post(
+            "/api/v1/uploads",
+            json={
+                "original_filename": "a.png", "content_type": "image/png",
+                "prefix": "p", "folder": "f",
+            },
+        )  # fmt: skip
+        assert both.status_code == 400 and both.json()["error"] == "invalid_field"

@@ -16,13 +16,7 @@ from typing import Any
 import anyio
 
 from s3files._models import StoredFile, encode_metadata
-from s3files.naming import (
-    build_key,
-    display_name,
-    owner_prefix,
-    sanitize_filename,
-    sanitize_folder,
-)
+from s3files.naming import UploadName, display_name, name_upload, sanitize_folder
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
@@ -360,27 +354,35 @@ class FileService:
         self.uploaded(record)
         return record
 
+    def name_new_file(self, filename: str, *, owner: str, folder: str) -> UploadName:
+        """The display name and key of a new object of ``owner`` in ``folder``: the core's
+        one rule (``naming.name_upload``) under ``S3FILES_KEY_PREFIX``. A key is chosen
+        once: moves and renames later change the record, never the key."""
+        return name_upload(
+            filename,
+            policy=self.state.files.naming,
+            folder=folder,
+            key_prefix=self.state.settings.s3files_key_prefix,
+            owner=owner,
+        )
+
     def new_key(self, name: str, *, owner: str, folder: str) -> str:
-        """Where a new object of ``owner`` goes: ``[key prefix/]{folder}/{template}/<name>``
-        (``S3FILES_KEY_PREFIX``, the folder, ``S3_FOLDER_STRUCTURE``, the naming policy).
-        A key is chosen once: moves and renames later change the record, never the key."""
-        prefix = owner_prefix(self.state.settings.s3files_key_prefix, owner)
-        where = "/".join(part for part in (prefix, folder) if part)
-        return build_key(sanitize_filename(name), policy=self.state.files.naming, folder=where)
+        """Where a new object of ``owner`` named ``name`` goes (``name_new_file``'s key)."""
+        return self.name_new_file(name, owner=owner, folder=folder).key
 
     def new_staged_record(self, filename: str, *, folder: str = "") -> FileRecord:
         """A ``pending`` record for an upload of ``filename`` (checked, key chosen in
         ``folder``); the record keeps the display name, the key its conservative form."""
-        name = display_name(filename)
         files = self.state.files
-        files.policy.check_extension(sanitize_filename(name))
         owner = self._new_file_owner()
+        named = self.name_new_file(filename, owner=owner, folder=folder)
+        files.policy.check_extension(named.safe_name)
         return FileRecord(
             id=uuid.uuid4(),
             owner=owner,
             bucket=files.store.bucket,
-            key=self.new_key(name, owner=owner, folder=folder),
-            original_filename=name,
+            key=named.key,
+            original_filename=named.display_name,
             status=FileStatus.PENDING,
             folder="",
             user_metadata={},

@@ -47,8 +47,14 @@ class UploadRequest(BaseModel):
     original_filename: str = Field(min_length=1, max_length=1024)
     content_type: str = Field(min_length=1, max_length=255)
     max_file_size: int | None = Field(None, ge=1, description="capped by S3_MAX_FILE_SIZE_MB")
-    prefix: str | None = Field(None, max_length=512, description="folder of the key in the store")
-    folder: str | None = Field(None, max_length=1024)
+    prefix: str | None = Field(
+        None, max_length=512, description="older name of folder (the key lives in the folder)"
+    )
+    folder: str | None = Field(
+        None,
+        max_length=1024,
+        description="the file's folder; its key is [key prefix/]folder/date/name",
+    )
     description: str | None = Field(None, max_length=10_000)
     is_public: StrictBool = False
     metadata: Metadata | None = None

@@ -37,12 +37,26 @@ from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
 from s3files.store import AsyncFileStore
 
-__all__ = ["COMPLETION_LEASE", "UploadService"]
+__all__ = ["COMPLETION_LEASE", "UploadService", "folder_of"]
 
 # How long one completion may take before another may try again (a crashed one's lease
 # runs out). Verification reads the whole object once, so this bounds the size verified
 # in one go at roughly an hour's streaming read.
 COMPLETION_LEASE = timedelta(hours=1)
+
+
+def folder_of(request: UploadRequest) -> str:
+    """The upload's folder: ``folder``, or the older ``prefix`` standing for it (the key
+    lives in the file's folder, so the two cannot differ)."""
+    folder = sanitize_folder(request.folder)
+    if request.prefix is None:
+        return folder
+    prefix = sanitize_folder(request.prefix)
+    if request.folder is not None and prefix != folder:
+        raise ApiError(
+            400, "invalid_field", "prefix: the key follows the folder; send folder alone"
+        )
+    return prefix
 
 
 class UploadService:
@@ -62,7 +76,7 @@ class UploadService:
         check_description(request.description)
         if request.metadata is not None:
             check_metadata(request.metadata)
-        sanitize_folder(request.folder)
+        folder = folder_of(request)
         async with unit_of_work(self.state.sessions) as session:  # quota: checked when signed
             await enforce_quota(
                 session, self.principal.owner, self.state.settings, add_bytes=size or 0,
@@ -75,9 +89,11 @@ class UploadService:
             request.original_filename,
             request.content_type,
             max_size=request.max_file_size,
-            prefix=request.prefix,
+            prefix=folder,  # the key follows the folder, as for every upload
             size=size,
             expires_in=expires_in,
+            key_prefix=self.state.settings.s3files_key_prefix,
+            owner=self.principal.owner,
         )
 
     async def _record(self, plan: DirectUploadPlan, request: UploadRequest) -> DirectUpload:
@@ -92,7 +108,7 @@ class UploadService:
             max_size=plan.max_size,
             expected_size=plan.parts.size if plan.parts else None,
             expected_sha256=request.sha256,
-            folder=sanitize_folder(request.folder),
+            folder=folder_of(request),
             description=request.description,
             is_public=request.is_public,
             user_metadata=request.metadata or {},

@@ -6,6 +6,9 @@ past the quota, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 
 from s3files.server.limits import ServiceLimits
 from tests import samples
+from tests.server._environment import process_environment
 from tests.server.conftest import Service, make_service
 
 FILES = "/api/v1/files"
@@ -92,6 +96,43 @@ def test_fifty_concurrent_uploads_stay_within_the_quota(race_service: Service) -
     rows = service.db_rows("select count(*), sum(size) from files where status = 'active'")
     assert tuple(rows[0]) == (allowed, allowed * len(CONTENT))
     assert len(store_keys(service)) == allowed
+
+
+def test_the_cli_bulk_upload_counts_against_the_quota(
+    race_service: Service, tmp_path: Path
+) -> None:
+    """``s3files upload`` of a folder goes through the service's quota: checked before the
+    bytes move and, binding, in the transaction that activates the batch; what does not
+    fit is refused with ``quota_exceeded`` and leaves no object."""
+    service = race_service
+    with service.client("root") as root:
+        quota = {"max_bytes": None, "max_files": 3}
+        assert root.put("/api/v1/quotas/alice", json=quota).status_code == 200
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.txt").write_bytes(CONTENT)
+
+    def cli_upload() -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "s3files.cli", "upload", str(folder), "--owner", "alice",
+             "--jobs", "5", "--json"],
+            env=process_environment(service.settings), capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        return list(json.loads(done.stdout))
+
+    first = cli_upload()
+    assert len([r for r in first if "error" not in r]) == 3
+    assert [r["error"].split(":")[0] for r in first if "error" in r] == ["quota_exceeded"] * 2
+    rows = service.db_rows("select status, count(*) from files group by status")
+    assert [tuple(row) for row in rows] == [("active", 3)]
+    assert len(store_keys(service)) == 3
+    again = cli_upload()  # full: refused before any byte moves
+    assert [r["error"].split(":")[0] for r in again] == ["quota_exceeded"] * 5
+    assert len(store_keys(service)) == 3
+    assert service.db_rows("select count(*) from files")[0][0] == 3
 
 
 @pytest.fixture

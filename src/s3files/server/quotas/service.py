@@ -22,7 +22,16 @@ from s3files.server.db.session import AsyncSession
 from s3files.server.folders.paths import dialect_of
 from s3files.server.settings import ServiceSettings
 
-__all__ = ["Limits", "Usage", "enforce_quota", "limits_of", "set_quota", "usage_of"]
+__all__ = [
+    "Allowance",
+    "Limits",
+    "Usage",
+    "allowance",
+    "enforce_quota",
+    "limits_of",
+    "set_quota",
+    "usage_of",
+]
 
 COUNTED = (FileStatus.ACTIVE, FileStatus.DELETED)
 
@@ -102,6 +111,40 @@ def check_room(limits: Limits, usage: Usage, *, add_bytes: int, add_files: int) 
         )
 
 
+class Allowance:
+    """What one owner may still add in the current transaction: ``take`` refuses what does
+    not fit and counts what does, so that several files activated in one transaction (a
+    batch of a bulk upload) are checked one after another, as separate uploads are."""
+
+    def __init__(self, limits: Limits, usage: Usage) -> None:
+        self.limits = limits
+        self.usage = usage
+
+    def take(self, *, add_bytes: int, add_files: int = 1) -> None:
+        """Raise 403 ``quota_exceeded`` if it does not fit; count it otherwise."""
+        if self.limits.unlimited:
+            return
+        check_room(self.limits, self.usage, add_bytes=add_bytes, add_files=add_files)
+        used = self.usage
+        self.usage = Usage(
+            used.files + add_files, used.bytes + add_bytes, used.trash_files, used.trash_bytes
+        )
+
+
+async def allowance(
+    session: AsyncSession, owner: str, settings: ServiceSettings, *, lock: bool = True
+) -> Allowance:
+    """``owner``'s room in this transaction. With ``lock`` (inside an activation) the quota
+    row is taken first, so concurrent activations of one owner run one at a time; without,
+    it is an early look (before a transfer or a signature)."""
+    limits = await limits_of(session, owner, settings)
+    if limits.unlimited:
+        return Allowance(limits, Usage(0, 0, 0, 0))
+    if lock:
+        await _lock(session, owner)
+    return Allowance(limits, await usage_of(session, owner))
+
+
 async def enforce_quota(
     session: AsyncSession,
     owner: str,
@@ -114,12 +157,8 @@ async def enforce_quota(
     """Refuse (403 ``quota_exceeded``) what would take ``owner`` past their quota. With
     ``lock`` (inside an activation) concurrent checks of one owner run one at a time;
     without, it is an early check (before a transfer or a signature)."""
-    limits = await limits_of(session, owner, settings)
-    if limits.unlimited:
-        return
-    if lock:
-        await _lock(session, owner)
-    check_room(limits, await usage_of(session, owner), add_bytes=add_bytes, add_files=add_files)
+    room = await allowance(session, owner, settings, lock=lock)
+    room.take(add_bytes=add_bytes, add_files=add_files)
 
 
 async def set_quota(

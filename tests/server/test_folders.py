@@ -162,6 +162,29 @@ def test_moves_and_renames_change_records_never_keys(service: Service) -> None:
             i["name"] for i in client.get(FOLDERS, params={"path": "dest"}).json()["items"]
         ] == ["empty"]
 
+        # a folder whose files are all in the trash is free too: the live files move in,
+        # the folder is live with them, the trashed ones stay in the trash until restored
+        old = upload(client, "old.txt", "bin/2025")
+        assert client.delete(FOLDERS, params={"path": "bin"}).json()["files"] == 1
+        new = upload(client, "new.txt", "incoming")
+        into = client.post(f"{FOLDERS}/move", json={"from": "incoming", "to": "bin"})
+        assert into.status_code == 200, into.text
+        assert into.json() == {"path": "bin", "files": 1}
+        assert [f["id"] for f in all_pages(client, FILES, folder="bin", recursive=True)] == [
+            new["id"]
+        ]
+        top = {i["path"]: i for i in client.get(FOLDERS).json()["items"]}
+        assert (top["bin"]["files"], "incoming" in top) == (1, False)
+        trash = client.get(FILES, params={"deleted": True}).json()["items"]
+        assert [f["folder"] for f in trash if f["id"] == old["id"]] == ["bin/2025"]
+        assert client.post(f"{FOLDERS}/restore", json={"path": "bin"}).status_code == 200
+        assert {f["id"] for f in all_pages(client, FILES, folder="bin", recursive=True)} == {
+            old["id"],
+            new["id"],
+        }
+        live = client.post(f"{FOLDERS}/move", json={"from": "dest", "to": "bin"})
+        assert error_of(live, 409) == "folder_exists"  # a live folder is never merged into
+
 
 def test_trash_restore_and_hard_delete_a_folder(service: Service) -> None:
     with service.client() as client, service.client("bob") as bob:

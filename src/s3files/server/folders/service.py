@@ -85,7 +85,11 @@ class FolderService:
 
     async def move(self, source: str, target: str) -> int:
         """The subtree at ``source`` now at ``target``; refused if ``target`` is inside
-        ``source``, already exists, or would make a path too long or too deep."""
+        ``source``, is a live folder (holds an active file or is a created folder not in
+        the trash), or would make a path too long or too deep. A ``target`` whose files are
+        all in the trash is free: the subtree moves in and the folder is live with it, the
+        trashed files stay in the trash under their paths (a restore brings them back
+        beside it)."""
         if target == source:
             raise ApiError(400, "same_folder", "the folder is already there")
         if target.startswith(source + "/"):
@@ -97,7 +101,7 @@ class FolderService:
             statuses = (FileStatus.ACTIVE, FileStatus.DELETED)
             if not await repository.exists(self.owner, source, statuses=statuses):
                 raise ApiError(404, "not_found", "folder not found")
-            if await repository.exists(self.owner, target, statuses=statuses):
+            if await repository.exists(self.owner, target, statuses=(FileStatus.ACTIVE,)):
                 raise ApiError(409, "folder_exists", f"{target!r} already exists")
             longest = await repository.longest_path(self.owner, source)
             if longest is not None:

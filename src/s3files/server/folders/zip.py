@@ -3,8 +3,15 @@
 zipstream-ng writes the archive as its members' bytes arrive: no temporary file, no
 member held in memory (the service holds one chunk of the store's stream at a time), and
 Zip64 records wherever a member or an offset passes 4 GiB. Members are stored, not
-deflated (most files people zip are compressed already, and the archive's exact size is
-then known before the first byte: the response has a ``Content-Length``).
+deflated (most files people zip are compressed already). Each object is opened right
+before its entry: a file deleted for good meanwhile is left out and named in a last
+``MISSING.txt`` entry, so the archive's size is known only at its end (no
+``Content-Length``).
+
+zipstream-ng pulls each member's bytes from a blocking iterator inside its own generator,
+so the archive is built on a worker thread, as the store's reads are (the async twin
+would only add a second thread hop per chunk: ``AsyncFileStore.iter_bytes`` runs each
+read on a worker thread too).
 
 Names inside are the display names under their folder paths, each segment cleaned so that
 no name is absolute or climbs out with ``..``; names that would collide (also by case, as
@@ -17,17 +24,19 @@ holds no database session (``server/db/session.py``) and a transfer slot while i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
 import zipstream  # type: ignore[import-untyped]
 
+from s3files._errors import ObjectNotFoundError
 from s3files.naming import file_extension
 from s3files.server.db.models import FileRecord
+from s3files.server.logs import log_event
 
-__all__ = ["ZipMember", "ZipPlan", "arcname_segment", "plan_zip"]
+__all__ = ["MISSING_NAME", "ZipMember", "ZipPlan", "arcname_segment", "plan_zip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,32 +99,104 @@ def plan_zip(records: Sequence[FileRecord], *, relative_to: str | None) -> list[
     return members
 
 
+MISSING_NAME = "MISSING.txt"
+_COALESCE = 64 * 1024  # headers and small members go out together, not one hop each
+
+
 class ZipPlan:
-    """An archive of ``members``: its exact size, and its bytes as an async stream."""
+    """An archive of ``members`` as an async stream of bytes.
+
+    Each member's object is opened right before its entry is written, so a file deleted
+    for good while the archive streams has no entry at all (never a truncated one): it is
+    skipped and named in a last entry, ``MISSING.txt``. The archive's size is therefore
+    only known at its end: the response is chunked, with no ``Content-Length``.
+    """
 
     def __init__(
         self, members: Sequence[ZipMember], read: Callable[[str], Iterator[bytes]]
     ) -> None:
-        self.archive = zipstream.ZipStream(compress_type=zipstream.ZIP_STORED, sized=True)
-        for member in members:
-            self.archive.add(_lazy(read, member.key), member.name, size=member.size)
-        self.size = len(self.archive)
+        self.members = list(members)
+        self._read = read
+        self.missing: list[ZipMember] = []
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """The archive, a chunk at a time, each built on a worker thread (the store is
-        read there); the members' streams are closed however the stream ends."""
-        chunks = iter(self.archive)
+        """The archive, a chunk at a time, each built on a worker thread (zipstream-ng and
+        the store's reads are blocking); the member being read is closed however the
+        stream ends."""
+        chunks = _coalesced(self._build())
         try:
             while True:
                 chunk = await anyio.to_thread.run_sync(next, chunks, None)
                 if chunk is None:
                     return
-                yield bytes(chunk)
+                yield chunk
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(chunks.close)
 
+    def _build(self) -> Iterator[bytes]:
+        archive = zipstream.ZipStream(compress_type=zipstream.ZIP_STORED)
+        for member in self.members:
+            opened = self._open(member)
+            if opened is None:
+                self.missing.append(member)
+                continue
+            archive.add(opened, member.name, size=member.size)
+            yield from archive.all_files()
+        if self.missing:
+            taken = {member.name.casefold() for member in self.members}
+            archive.add(self._notice(), _unique(MISSING_NAME, taken))
+            yield from archive.all_files()
+        yield from archive.footer()
 
-def _lazy(read: Callable[[str], Iterator[bytes]], key: str) -> Iterator[bytes]:
-    """The object's bytes, opened only when the archive reaches this member."""
-    yield from read(key)
+    def _open(self, member: ZipMember) -> Iterator[bytes] | None:
+        """The member's bytes with the first chunk already read (so the object is known to
+        be there before its entry starts); None if the object is gone."""
+        try:
+            chunks = self._read(member.key)
+            first = next(chunks, b"")
+        except ObjectNotFoundError:
+            log_event("zip_member_missing", key=member.key, name=member.name)
+            return None
+        return _rest(first, chunks)
+
+    def _notice(self) -> bytes:
+        lines = [
+            "These files were deleted while this archive was being made:",
+            *(f"  {member.name}" for member in self.missing),
+        ]
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _rest(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``first`` then the rest of ``chunks``; the store's stream is closed at the end."""
+    try:
+        if first:
+            yield first
+        yield from chunks
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _coalesced(pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
+    """``pieces`` joined until at least 64 KiB (a big piece goes out as it is)."""
+    pending: list[bytes] = []
+    size = 0
+    try:
+        for piece in pieces:
+            if not pending and len(piece) >= _COALESCE:
+                yield bytes(piece)  # a store's chunk, passed on without a copy
+                continue
+            pending.append(bytes(piece))
+            size += len(piece)
+            if size >= _COALESCE:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()

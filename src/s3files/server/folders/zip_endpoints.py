@@ -64,9 +64,8 @@ def _respond(
     """The archive's response; the transfer slot taken by the caller is released when the
     stream ends."""
     plan = ZipPlan(members, state.files.sync.iter_bytes)
-    log_event("zip_streamed", owner=owner, files=len(members), size=plan.size)
+    log_event("zip_streamed", owner=owner, files=len(members), size=sum(m.size for m in members))
     headers = {
-        "Content-Length": str(plan.size),
         "Content-Disposition": content_disposition("attachment", filename),
         "X-Content-Type-Options": "nosniff",
     }
@@ -85,7 +84,8 @@ async def zip_folder(
     path: Annotated[str, Query(max_length=1024, description="'' for every file")] = "",
 ) -> StreamingResponse:
     """Every file under ``path``, under the folder's own name, as a ZIP (Zip64 when large)
-    streamed while it is built, with its exact ``Content-Length``."""
+    streamed while it is built; a file deleted for good meanwhile is left out and named in
+    a last ``MISSING.txt`` entry."""
     folder = check_folder(path)
     state.transfers.acquire(principal.owner)
     try:

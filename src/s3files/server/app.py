@@ -50,6 +50,7 @@ from s3files.server.limits import ServiceLimits
 from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
+from s3files.server.previews.endpoints import router as previews_router
 from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.settings import ServiceSettings, load_service_settings
@@ -76,6 +77,7 @@ def api_router() -> APIRouter:
     router.include_router(files_zip_router)
     router.include_router(folders_zip_router)
     router.include_router(files_router)
+    router.include_router(previews_router)
     router.include_router(folders_router)
     router.include_router(quotas_router)
     router.include_router(buckets_router)

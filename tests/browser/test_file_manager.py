@@ -143,7 +143,9 @@ def test_folders_previews_selection_and_keys(
     expect(rows(page).first).to_contain_text("beach.jpg")
     assert any("sort=size" in url and "order=desc" in url for _, url in tab.requests)
     page.get_by_role("button", name="Name", exact=True).click()
-    expect(page.get_by_role("columnheader", name="Name")).to_have_attribute("aria-sort", "ascending")
+    expect(page.get_by_role("columnheader", name="Name")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
     settled(page)
     expect(rows(page).first).to_contain_text("beach.jpg")
     expect(rows(page).last).to_contain_text("notes.txt")

@@ -150,6 +150,27 @@ def test_folders_previews_selection_and_keys(
     expect(rows(page).first).to_contain_text("beach.jpg")
     expect(rows(page).last).to_contain_text("notes.txt")
 
+    # Paging keeps the service's order: two a page, by name.
+    paged = open_tab(browser, f"{service.url}/?pageSize=2", allowed=allowed(service))
+    sign_in(paged.page, service.keys["alice"])
+    paged.page.get_by_role("button", name="Holiday trip").click()
+    expect(rows(paged.page)).to_have_count(2)
+    paged.page.get_by_role("button", name="Name", exact=True).click()
+    expect(paged.page.get_by_role("columnheader", name="Name")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    settled(paged.page)
+    paged.page.get_by_role("button", name="Load more").click()
+    expect(rows(paged.page)).to_have_count(3)
+    assert [r.locator(".file-name-text").inner_text() for r in rows(paged.page).all()] == [
+        "notes.txt",
+        "guide.pdf",
+        "beach.jpg",
+    ]
+    expect(paged.page.get_by_role("button", name="Load more")).to_be_hidden()
+    assert paged.errors == [] and paged.foreign == []
+    paged.context.close()
+
     # Rename in place with F2.
     row(page, "notes.txt").get_by_role("button", name="notes.txt").focus()
     page.keyboard.press("F2")

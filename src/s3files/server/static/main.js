@@ -117,11 +117,11 @@ function onKey(event) {
   if (event.defaultPrevented || document.querySelector("dialog[open]")) return;
   const typing = event.target instanceof HTMLElement && event.target.closest("input:not([type=checkbox]), textarea, select, [contenteditable]");
   const inList = Boolean(event.target.closest?.("#file-rows"));
-  if (event.key === "Escape" && !typing) {
+  if (event.key === "Escape" && !event.target.closest?.("textarea")) {
     if (state.selectedId && !$("details").hidden) {
       event.preventDefault();
       closeDetails();
-    } else if (state.selection.size) {
+    } else if (state.selection.size && !typing) {
       event.preventDefault();
       clearSelection();
     }

@@ -140,6 +140,10 @@ def test_types_without_a_preview_answer_no_preview(service: Service) -> None:
             client.get(f"/api/v1/files/{record['id']}/thumbnail", params={"size": 0}).status_code
             == 422
         )
+        broken = upload(client, "broken.png", jpeg(64, 64)[:0] + b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+        answer = thumb(client, broken["id"])
+        assert answer.status_code == 404 and answer.json()["error"] == "no_preview"
+        assert "could not be decoded" in answer.json()["detail"]
     with service.client("bob") as other:
         assert thumb(other, record["id"]).status_code == 404  # another owner's
 

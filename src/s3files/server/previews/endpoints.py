@@ -33,13 +33,14 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 503),
     **error_responses(
         404,
-        description="No such file (`not_found`), or no preview for its type (`no_preview`)",
+        description="No such file (`not_found`), or no preview: its type has none, or it "
+        "does not decode (`no_preview`)",
         example=("no_preview", "no preview is made of application/zip files"),
     ),
     **error_responses(
         422,
         description=f"Refused: more than {MAX_PIXELS} pixels or too large (`image_too_large`), "
-        "undecodable (`preview_failed`), or a malformed field (`validation_error`)",
+        "or a malformed field (`validation_error`)",
         example=("image_too_large", "the image is 20000x20000 pixels, more than 50000000"),
     ),
 }

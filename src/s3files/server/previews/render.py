@@ -53,7 +53,9 @@ def too_large(width: int, height: int) -> ApiError:
 
 
 def _unreadable(content_type: str) -> ApiError:
-    return ApiError(422, "preview_failed", f"this {content_type} file could not be decoded")
+    """No preview of a file that does not decode (it is a property of the file, not a
+    malformed request: 404 ``no_preview``, as for a type without previews)."""
+    return ApiError(404, "no_preview", f"this {content_type} file could not be decoded")
 
 
 def _register_heif() -> None:

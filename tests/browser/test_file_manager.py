@@ -9,6 +9,7 @@ No request leaves the service (and, on RGW, the store the bytes go to)."""
 from __future__ import annotations
 
 import io
+import wave
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from s3files.stores.s3 import S3Store
+from s3files.validation import DEFAULT_ALLOWED_EXTENSIONS, DEFAULT_ALLOWED_MIME_TYPES
 from tests.browser._manager import (
     expect,
     open_tab,
@@ -42,6 +44,8 @@ def service(
         request.param,
         "sqlite",
         s3_max_file_size_mb=1,
+        s3_allowed_extensions=DEFAULT_ALLOWED_EXTENSIONS | {"wav"},
+        s3_allowed_mime_types=DEFAULT_ALLOWED_MIME_TYPES | {"audio/x-wav", "audio/wav"},
     )
     service = next(running)
     store = service.library().store
@@ -64,6 +68,16 @@ def api(service: Service) -> Any:
 
 def store_name(service: Service) -> str:
     return "rgw" if service.settings.s3_endpoint_url else "local"
+
+
+def tone() -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\0\0" * 4000)
+    return out.getvalue()
 
 
 def settled(page: Any) -> None:
@@ -193,6 +207,10 @@ def test_folders_previews_selection_and_keys(
     expect(page.locator("#bulk-count")).to_have_text("3 files selected")
     page.keyboard.press("Escape")
 
+    # "/" goes to the search field.
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search in this folder")).to_be_focused()
+
     # Arrow keys move through the rows; Space selects.
     rows(page).nth(0).get_by_role("button", name=names[0]).focus()
     page.keyboard.press("ArrowDown")
@@ -207,6 +225,18 @@ def test_folders_previews_selection_and_keys(
     page.keyboard.press("Enter")
     expect(row(page, "2026")).to_be_visible()
     expect(rows(page).first).to_contain_text("2026")  # folders first
+    row(page, "2026").get_by_role("button", name="2026").focus()
+    page.keyboard.press("F2")
+    page.get_by_role("textbox", name="New name for 2026").fill("2026 summer")
+    page.keyboard.press("Enter")
+    expect(toast(page)).to_have_text("Renamed folder to “2026 summer”")
+    settled(page)
+    page.get_by_role("button", name="2026 summer").focus()
+    page.keyboard.press("F2")
+    page.get_by_role("textbox", name="New name for 2026 summer").fill("2026")
+    page.keyboard.press("Enter")
+    expect(row(page, "2026")).to_be_visible()
+    settled(page)
     row(page, "guide.pdf").drag_to(row(page, "2026"))
     expect(toast(page)).to_contain_text("Moved “guide.pdf” to “Holiday trip/2026”")
     expect(row(page, "2026")).to_contain_text("1 file")
@@ -259,23 +289,53 @@ def test_folders_previews_selection_and_keys(
     page.locator("#toast").get_by_role("button", name="Undo").click()
     expect(row(page, "Holiday trip")).to_be_visible()
 
-    # Both top-level files to the trash at once, one restored, then Empty trash.
+    # Audio in the browser's own player (a signed URL: Range requests reach the store).
+    (tmp_path / "tone.wav").write_bytes(tone())
+    choose_files(page, [tmp_path / "tone.wav"])
+    expect(page.locator("#uploads-summary")).to_have_text("4 uploaded", timeout=60_000)
+    row(page, "tone.wav").get_by_role("button", name="tone.wav").click()
+    player = page.locator("#details audio")
+    expect(player).to_have_attribute("controls", "")
+    page.wait_for_function("() => document.querySelector('#details audio')?.readyState >= 1")
+    assert player.evaluate("a => a.duration") == pytest.approx(0.5, abs=0.05)
+    page.keyboard.press("Escape")
+    settled(page)
+    row(page, "tone.wav").get_by_role("checkbox").click()
+    page.locator("#bulk").get_by_role("button", name="Move to trash").click()
+    expect(row(page, "tone.wav")).to_have_count(0)
+    page.locator("#toast").get_by_role("button", name="Undo").click()
+    expect(row(page, "tone.wav")).to_have_count(1)
+    settled(page)
+
+    # Three files to the trash at once: one restored, one deleted for good, then Empty trash.
     rows(page).filter(has_text="beach.jpg").get_by_role("checkbox").click()
     rows(page).filter(has_text="packing list.txt").get_by_role("checkbox").click()
-    expect(page.locator("#bulk-count")).to_have_text("2 files selected")
+    rows(page).filter(has_text="tone.wav").get_by_role("checkbox").click()
+    expect(page.locator("#bulk-count")).to_have_text("3 files selected")
     page.locator("#bulk").get_by_role("button", name="Move to trash").click()
-    expect(toast(page)).to_have_text("Moved 2 files to the trash")
+    expect(toast(page)).to_have_text("Moved 3 files to the trash")
     page.get_by_role("button", name="Trash", exact=True).click()
-    expect(rows(page)).to_have_count(2)
+    expect(rows(page)).to_have_count(3)
     rows(page).filter(has_text="beach.jpg").get_by_role("checkbox").click()
     page.locator("#bulk").get_by_role("button", name="Restore").click()
+    expect(rows(page)).to_have_count(2)
+    settled(page)
+    rows(page).filter(has_text="packing list.txt").get_by_role("checkbox").click()
+    page.locator("#bulk").get_by_role("button", name="Delete for good").click()
+    page.get_by_role("dialog", name="Delete for good?").get_by_role(
+        "button", name="Delete for good"
+    ).click()
+    expect(toast(page)).to_have_text("Deleted “packing list.txt” for good")
     expect(rows(page)).to_have_count(1)
+    page.screenshot(path=str(shots / "05-desktop-trash.png"))
     page.get_by_role("button", name="Empty trash").click()
     page.get_by_role("dialog", name="Empty the trash?").get_by_role(
         "button", name="Empty trash"
     ).click()
     expect(page.get_by_text("The trash is empty")).to_be_visible()
     page.get_by_role("button", name="Back to files").click()
+    with api(service) as client:
+        assert client.get("/api/v1/usage").json()["trash_files"] == 0
 
     # Refusals known from /api/v1/config: nothing sent, one message for both.
     (tmp_path / "big.pdf").write_bytes(pdf() + b"\0" * (2 * 1024 * 1024))
@@ -301,15 +361,15 @@ def test_folders_previews_selection_and_keys(
         ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
-    page.screenshot(path=str(shots / "05-phone-list.png"), full_page=True)
+    page.screenshot(path=str(shots / "06-phone-list.png"), full_page=True)
     row(page, "beach.jpg").get_by_role("button", name="beach.jpg").click()
     expect(page.get_by_role("img", name="Preview of beach.jpg")).to_be_visible()
-    page.screenshot(path=str(shots / "06-phone-preview.png"))
+    page.screenshot(path=str(shots / "07-phone-preview.png"))
     assert tab.errors == [] and tab.foreign == []
     tab.context.close()
 
     # Dark mode, desktop and phone.
-    for width, name in ((1280, "07-dark-desktop.png"), (390, "08-dark-phone.png")):
+    for width, name in ((1280, "08-dark-desktop.png"), (390, "09-dark-phone.png")):
         dark = open_tab(
             browser, f"{service.url}/", allowed=allowed(service), width=width, dark=True
         )

@@ -218,3 +218,25 @@ def test_html_svg_and_xml_are_never_served_inline(service: Service, name: str, b
         assert presigned.headers["x-content-type-options"] == "nosniff"
         assert "sandbox" in presigned.headers["content-security-policy"]
     assert presigned.content == body
+
+
+def test_a_slow_render_times_out_and_gives_its_slot_back(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from s3files.server.previews import service as previews
+
+    with service.client() as client:
+        record = upload(client, "slow.jpg", jpeg(3000, 2000))
+        monkeypatch.setattr(previews, "RENDER_TIMEOUT", 0.001)
+        answer = thumb(client, record["id"], 512)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"] == "preview_timeout"
+        assert answer.headers["retry-after"]
+        monkeypatch.setattr(previews, "RENDER_TIMEOUT", 15.0)
+        # the abandoned render finishes on its thread (and caches its result), then both
+        # render slots are free again: two new renders at once succeed
+        others = [upload(client, f"next{n}.jpg", jpeg(800, 600)) for n in range(2)]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda r: thumb(client, r["id"], 128), others))
+        assert [a.status_code for a in answers] == [200, 200]
+        assert thumb(client, record["id"], 512).status_code == 200

@@ -141,7 +141,18 @@ class Thumbnails:
         store = state.files.store
         target = thumbnail_key(key, size)
 
+        claim = threading.Lock()
+        owner: list[str] = []  # "thread" once the work runs, "caller" if it never will
+
+        def claimed_by(who: str) -> bool:
+            with claim:
+                if not owner:
+                    owner.append(who)
+                return owner[0] == who
+
         def work() -> bytes:
+            if not claimed_by("thread"):  # abandoned before it started: the slot is freed
+                raise RuntimeError("abandoned")
             try:
                 with tempfile.SpooledTemporaryFile(_SPOOL_BYTES) as source:
                     _fetch(store, key, file_size, source)
@@ -156,18 +167,24 @@ class Thumbnails:
                         raise
                 return body
             finally:
-                self._slots.release()
+                self._slots.release()  # by the thread, however long it ran
 
         try:
             with anyio.fail_after(RENDER_TIMEOUT):
                 body = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
         except TimeoutError:
+            if claimed_by("caller"):
+                self._slots.release()  # the thread never started
             raise ApiError(
                 503,
                 "preview_timeout",
                 f"the preview took longer than {RENDER_TIMEOUT:.0f} s to make",
                 {"Retry-After": str(state.limits.retry_after)},
             ) from None
+        except BaseException:
+            if claimed_by("caller"):
+                self._slots.release()
+            raise
         self.renders += 1
         return body
 

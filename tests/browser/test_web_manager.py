@@ -170,9 +170,12 @@ def test_web_manager_on_rgw(
     assert page.evaluate("sessionStorage.getItem('s3files:api-key')") == service.keys["alice"]
     expect(page.get_by_text("No files yet")).to_be_visible()
 
-    # Upload two files into folder "reports", chosen through the keyboard-operable drop zone,
-    # with the upload bandwidth throttled so that the progress is seen moving.
-    page.get_by_label("Folder", exact=True).fill("reports")
+    # Upload two files into a new folder "reports", chosen through the keyboard-operable drop
+    # zone, with the upload bandwidth throttled so that the progress is seen moving.
+    page.get_by_role("button", name="New folder").click()
+    page.get_by_label("Folder name").fill("reports")
+    page.keyboard.press("Enter")
+    page.locator("#file-rows").get_by_role("button", name="reports").click()
     expect(page.locator("#dropzone-hint")).to_have_text("Files go to folder “reports”.")
     page.evaluate(WATCH_PROGRESS)
     cdp = context.new_cdp_session(page)
@@ -198,7 +201,7 @@ def test_web_manager_on_rgw(
         assert bar.evaluate("b => b.value === b.max")
     expect(page.locator("#uploads-summary")).to_have_text("2 uploaded")
     expect(rows(page)).to_have_count(2)
-    expect(row(page, "report.pdf")).to_contain_text("reports")
+    expect(page.locator("#crumbs [aria-current]")).to_have_text("reports")
     expect(row(page, "report.pdf")).to_contain_text("12.0 MB")
     page.screenshot(path=str(shots / "03-uploads-done.png"), full_page=True)
     with api(service) as client:
@@ -209,7 +212,7 @@ def test_web_manager_on_rgw(
     assert by_name["photo.png"]["content_type"] == "image/png"
 
     # Search (debounced), then clear it.
-    search = page.get_by_label("Search by name", exact=True)
+    search = page.get_by_label("Search in this folder", exact=True)
     search.fill("phot")
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("photo.png")
@@ -285,12 +288,13 @@ def test_web_manager_on_rgw(
     expect(page.locator("#details")).to_be_hidden()
     expect(row(page, "report.pdf").get_by_role("button", name="report.pdf")).to_be_focused()
 
-    # All folders, two per page: "Load more" fetches the third file.
-    page.get_by_label("Folder", exact=True).fill("")
+    # The top level lists the two folders, with what they hold; back into "reports".
+    page.locator("#crumbs").get_by_role("button", name="All files").click()
     expect(rows(page)).to_have_count(2)
-    page.get_by_role("button", name="Load more").click()
-    expect(rows(page)).to_have_count(3)
-    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    expect(row(page, "archive")).to_contain_text("1 file")
+    expect(row(page, "reports")).to_contain_text("2 files")
+    row(page, "reports").get_by_role("button", name="reports").click()
+    expect(rows(page)).to_have_count(2)
 
     # Move the photo to the trash; it is listed there and restored from there.
     photo_id = by_name["photo.png"]["id"]
@@ -330,8 +334,8 @@ def test_web_manager_on_rgw(
     # Refused uploads, dropped on the page: a PDF posing as a PNG, and a file over the limit.
     page.get_by_role("button", name="Back to files").click()
     expect(page.get_by_text("No files match")).to_be_visible()
-    page.get_by_role("button", name="Clear filters").click()
-    expect(rows(page)).to_have_count(2)
+    page.get_by_role("button", name="Clear search").click()
+    expect(rows(page)).to_have_count(1)
     expect(page.get_by_role("button", name="Load more")).to_be_hidden()
     transfer = page.evaluate_handle(DROP_FILES, [list(samples.pdf()), 21 * MiB])
     page.dispatch_event("#dropzone", "dragenter", {"dataTransfer": transfer})
@@ -344,7 +348,7 @@ def test_web_manager_on_rgw(
         "This file is larger than the limit (20 MB)"
     )
     expect(page.locator("#toast")).to_have_attribute("data-kind", "error")
-    expect(page.locator("#live-alert")).to_contain_text("was not uploaded")
+    expect(page.locator("#live-alert")).to_contain_text("2 files were not uploaded")
     page.screenshot(path=str(shots / "06-upload-refused.png"), full_page=True)
     with api(service) as client:
         names = sorted(i["original_filename"] for i in client.get("/api/v1/files").json()["items"])
@@ -356,7 +360,7 @@ def test_web_manager_on_rgw(
     expect(page.locator("#uploads")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(shots / "07-phone-list.png"), full_page=True)
-    open_details(page, "report.pdf", folder="reports")
+    open_details(page, "report.pdf")
     box = page.locator("#details").bounding_box()
     assert box is not None and box["width"] == 360
     assert page.evaluate("document.querySelector('.files').inert")  # covered: out of the tab order

@@ -117,7 +117,7 @@ def serve(
         location.path if location.scheme == "file" else f"s3://{location.bucket}/{location.prefix}"
     )
     console.print(
-        f"[bold]s3files[/] serving {where} at [link]{public}[/] (docs: {public}/docs)",
+        f"[bold]s3files[/] serving {where}: web page [link]{public}/[/], API docs {public}/docs",
         highlight=False,
         soft_wrap=True,
     )

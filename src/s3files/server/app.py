@@ -38,6 +38,7 @@ from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.buckets.service import ServiceConnector
 from s3files.server.db.bootstrap import open_database
 from s3files.server.db.session import session_factory
+from s3files.server.docs import PAGE_CSP, SECURITY_HEADERS, install_docs
 from s3files.server.errors import document_errors, install_error_handlers
 from s3files.server.failpoints import Failpoints
 from s3files.server.files.endpoints import router as files_router
@@ -50,6 +51,7 @@ from s3files.server.limits import ServiceLimits
 from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
+from s3files.server.previews.endpoints import router as previews_router
 from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.settings import ServiceSettings, load_service_settings
@@ -76,6 +78,7 @@ def api_router() -> APIRouter:
     router.include_router(files_zip_router)
     router.include_router(folders_zip_router)
     router.include_router(files_router)
+    router.include_router(previews_router)
     router.include_router(folders_router)
     router.include_router(quotas_router)
     router.include_router(buckets_router)
@@ -129,7 +132,14 @@ def create_app(
             await app.state.s3files.reads.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="s3files",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(
@@ -161,10 +171,16 @@ def create_app(
     app.include_router(health_router)
     app.include_router(local_store_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_docs(app)
 
     @app.get("/", include_in_schema=False)
     async def file_manager() -> FileResponse:
         """The web file manager (static/index.html; no build step)."""
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+        headers = {
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": PAGE_CSP,
+            "Cache-Control": "no-cache",
+        }
+        return FileResponse(STATIC / "index.html", headers=headers)
 
     return app

@@ -186,6 +186,9 @@ ERRORS: dict[int, _Documented] = {
     ),
 }
 
+ERRORS_400 = (ERRORS[400].error, ERRORS[400].detail)
+ERRORS_413 = (ERRORS[413].error, ERRORS[413].detail)
+
 # What every request may be answered, whatever its route, before routing: the HTTP server's
 # refusals (server/http_protocol.py: 400, 414, 431) and RequestLimitsMiddleware's
 # (server/request_limits.py: 400, 408, 413, 431).
@@ -246,9 +249,10 @@ def document_errors(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
                 _complete(operation["responses"])
+                _fit_examples(path, method, operation["responses"])
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         text = json.dumps(schema.get("paths", {}))
         for name in ("HTTPValidationError", "ValidationError"):
@@ -278,6 +282,101 @@ def _complete(responses: dict[str, Any]) -> None:
         entry.pop("model")
         entry["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
         responses[str(status)] = entry
+
+
+# Where a route's error means something else than the table's generic example says: the
+# code and detail it really answers, by status and the longest matching path prefix (with
+# the method, "GET /path", where it matters; "$" at the end: that route only). Applied only
+# over the table's own example.
+_UPLOADS = ("POST /api/v1/files/upload", "POST /api/v1/files/stream", "PUT /api/v1/files/stream")
+_BY_ROUTE: dict[int, dict[str, tuple[str, str]]] = {
+    400: {
+        "": ("invalid_request", "Content-Length is not a number"),
+        "POST /api/v1/files/upload": ERRORS_400,
+        "POST /api/v1/files/stream": ERRORS_400,
+        "PUT /api/v1/files/stream": ERRORS_400,
+        "PATCH /api/v1/files/{file_id}": ERRORS_400,
+        "POST /api/v1/files/{file_id}/copy": ERRORS_400,
+        "GET /api/v1/files$": ("invalid_query", "search contains control characters"),
+        "GET /api/v1/folders$": ("invalid_cursor", "cursor is not one this service issued"),
+        "POST /api/v1/folders": ("invalid_folder", "name a folder (the top level cannot be used)"),
+        "DELETE /api/v1/folders": (
+            "invalid_folder",
+            "name a folder (the top level cannot be used)",
+        ),
+        "GET /api/v1/folders/zip": (
+            "invalid_folder",
+            "name a folder (the top level cannot be used)",
+        ),
+        "POST /api/v1/folders/move": ("folder_inside_itself", "'photos' cannot move into itself"),
+        "POST /api/v1/files/batch": ("invalid_field", "folder: required for move"),
+        "POST /api/v1/uploads": ("invalid_metadata", ERRORS_400[1]),
+        "POST /api/v1/uploads/{upload_id}/parts": (
+            "invalid_part_numbers",
+            "this upload has 3 parts",
+        ),
+        "POST /api/v1/uploads/{upload_id}/complete": ("incomplete_upload", "part 2 is missing"),
+    },
+    403: {
+        "/store": ("invalid_signature", "signature does not match"),
+        "/store-upload": ("policy_violation", "the key does not match the policy"),
+    },
+    404: {
+        "/api/v1/folders": ("not_found", "folder not found"),
+        "/api/v1/files/zip": ("not_found", "2 of the files not found"),
+        "/api/v1/files/batch": ("not_found", "2 of the files not found"),
+        "/api/v1/uploads": ("not_found", "upload not found"),
+        "/api/v1/buckets": ("bucket_not_found", "no bucket named 'photos'"),
+        "/api/v1/search": ("not_available", "bucket administration is not set up"),
+        "/store": ("not_found", "this service does not serve a local store"),
+    },
+    409: {
+        "/api/v1/folders": ("folder_exists", "'photos/2027' already exists"),
+    },
+    413: {
+        "": ("body_too_large", "the request body is larger than 1048576 bytes"),
+        **{route: ("file_too_large", ERRORS_413[1]) for route in _UPLOADS},
+        "PUT /store": ("file_too_large", ERRORS_413[1]),
+        "/store-upload": ("file_too_large", ERRORS_413[1]),
+    },
+    502: {
+        "/api/v1/folders": (
+            "store_error",
+            "the store kept 1 objects (their files are unchanged; repeat the call): AccessDenied",
+        ),
+        "/api/v1/trash": (
+            "store_error",
+            "the store kept 1 objects (their files are unchanged; repeat the call): AccessDenied",
+        ),
+    },
+}
+
+
+def _matches_route(pattern: str, route: str, path: str) -> bool:
+    """A prefix of "METHOD /path" or of the path; a trailing ``$`` asks for all of it."""
+    if pattern.endswith("$"):
+        return route == pattern[:-1]
+    return route.startswith(pattern) or path.startswith(pattern)
+
+
+def _fit_examples(path: str, method: str, responses: dict[str, Any]) -> None:
+    """Replace the table's generic example where this route answers something else."""
+    route = f"{method.upper()} {path}"
+    for status, choices in _BY_ROUTE.items():
+        example = (
+            responses.get(str(status), {}).get("content", {}).get("application/json", {})
+        ).get("example")
+        generic = ERRORS[status]
+        if example != {"error": generic.error, "detail": generic.detail}:
+            continue  # the route documents its own
+        best = max(
+            (p for p in choices if _matches_route(p, route, path)),
+            key=len,
+            default=None,
+        )
+        if best is not None:
+            code, detail = choices[best]
+            example.update(error=code, detail=detail)
 
 
 def _database_busy(exc: OperationalError) -> bool:

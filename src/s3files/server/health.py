@@ -22,7 +22,26 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: database and store reachable",
-    responses={503: {"description": "A dependency is down"}},
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"status": "ok", "checks": {"database": "ok", "store": "ok"}}
+                }
+            }
+        },
+        503: {
+            "description": "A dependency is down (the checks say which)",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "unavailable",
+                        "checks": {"database": "ok", "store": "error: store_unavailable"},
+                    }
+                }
+            },
+        },
+    },
 )
 async def readyz(state: StateDep) -> JSONResponse:
     checks: dict[str, str] = {}

@@ -15,7 +15,7 @@ from s3files.server.logs import log_event
 from s3files.server.state import AppState
 from s3files.store import content_disposition
 
-__all__ = ["INLINE_TYPES", "parse_range", "stream_object"]
+__all__ = ["INLINE_TYPES", "inline_type", "parse_range", "stream_object"]
 
 # Types a browser may show inline; anything else (HTML, SVG, scripts ...) is an attachment.
 INLINE_TYPES = frozenset(
@@ -30,6 +30,13 @@ INLINE_TYPES = frozenset(
         "audio/mpeg",
     }
 )
+
+
+def inline_type(content_type: str) -> bool:
+    """Whether a browser may show this type inline from the service's origin."""
+    return content_type.split(";")[0].strip().lower() in INLINE_TYPES
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _HUGE = 2**63  # stands for any number too long to be a real offset
 
@@ -181,6 +188,8 @@ async def stream_object(
                 release()
             return Response(status_code=304, headers=headers)
     inline = not as_attachment and content_type in INLINE_TYPES
+    if disposition and disposition.lower().startswith("inline") and not inline_type(content_type):
+        disposition = "attachment" + disposition[len("inline") :]  # a signed URL's own ask
     headers["Content-Disposition"] = disposition or content_disposition(
         "inline" if inline else "attachment", filename
     )

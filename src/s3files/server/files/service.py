@@ -21,10 +21,12 @@ from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
+from s3files.server.files.download import INLINE_TYPES
 from s3files.server.files.idempotency import IdempotencyKeys
 from s3files.server.files.repository import FileFilters, FileRepository, SortField, select_file
 from s3files.server.limits import read_ahead
 from s3files.server.logs import log_event
+from s3files.server.previews.service import remove_thumbnails
 from s3files.server.quotas.service import enforce_quota
 from s3files.server.state import AppState
 
@@ -453,6 +455,8 @@ class FileService:
         record = await self.get(file_id)
         cap = self.state.settings.s3_presigned_url_expiry
         seconds = min(expiry or self.state.settings.s3_download_url_expiry, cap)
+        # HTML, SVG, XML ... are never shown inline, wherever the link points
+        force_download = force_download or record.content_type not in INLINE_TYPES
         presigned = await self.state.files.presign_download(
             record.key,
             expires_in=seconds,
@@ -534,6 +538,7 @@ class FileService:
                 raise
             async with unit_of_work(self.state.sessions) as session:
                 await FileRepository(session).remove(record)
+            await remove_thumbnails(self.state, [record.key])
         log_event("s3_file_deleted", file_id=str(record.id), owner=record.owner, hard=hard)
 
     async def _hide_for_removal(self, file_id: uuid.UUID, owner: str | None) -> FileRecord:

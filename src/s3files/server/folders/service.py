@@ -23,6 +23,7 @@ from s3files.server.db.models import FileRecord, FileStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.folders.repository import FolderRepository, Subfolder
 from s3files.server.logs import log_event
+from s3files.server.previews.service import remove_thumbnails
 from s3files.server.state import AppState
 from s3files.stores.base import MAX_DELETE_BATCH
 
@@ -217,6 +218,7 @@ async def remove_batch(
             await FolderRepository(session).remove_files(gone)
         if failed:
             await _put_back(state, [keys[key] for key in failed])
+        await remove_thumbnails(state, [key for key in keys if key not in failed])
     return {keys[key][0]: reason for key, reason in failed.items()}
 
 

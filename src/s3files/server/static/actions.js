@@ -113,6 +113,8 @@ export async function copyTo(item, folder, { copyButton, copyError }) {
   try {
     const record = await api("POST", `/files/${item.id}/copy`, { body: { new_folder: folder } });
     addItem(record);
+    if (record.folder !== state.folder) hooks.refresh(); // a subfolder's counts changed
+    hooks.usageChanged?.();
     notify(`Copied ${quoted(record.original_filename)} to ${folderLabel(record.folder)}`, {
       action: matchesView(record) ? { label: "Show", run: () => hooks.openDetails(record.id) } : null,
     });

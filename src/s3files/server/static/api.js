@@ -44,3 +44,28 @@ export async function request(base, method, path, { query = {}, body, token = nu
   if (!response.ok) throw new ApiError(data?.error || "http_error", data?.detail || response.statusText, response.status);
   return data;
 }
+
+/** The raw answer to one request (a thumbnail, the start of a file, a zip); throws ApiError
+ * for a failure, with the service's code when it sent one. */
+export async function fetchRaw(base, method, path, { query = {}, body, token = null, headers = {}, signal } = {}) {
+  const sent = { ...headers };
+  if (token) sent.Authorization = `Bearer ${token}`;
+  if (body !== undefined) sent["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(apiUrl(base, path, query), {
+      method,
+      headers: sent,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    if (error?.name === "AbortError") throw new ApiError("aborted", "cancelled", 0);
+    throw new ApiError("network_error", "could not reach the s3files service", 0);
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new ApiError(data?.error || "http_error", data?.detail || response.statusText, response.status);
+  }
+  return response;
+}

@@ -1,7 +1,7 @@
 // Signing in with an API key (checked against the service, kept in this tab's session
 // storage) and signing out (uploads cancelled, the page emptied).
 
-import { $ } from "./dom.js";
+import { $, formatBytes } from "./dom.js";
 import { errorText, hideToast, notify } from "./messages.js";
 import { loadFiles, renderView } from "./list.js";
 import { closeDetails } from "./panel.js";
@@ -24,9 +24,46 @@ export function showApp() {
   $("sign-in-view").hidden = true;
   $("app-view").hidden = false;
   $("session").hidden = false;
-  $("session-label").textContent = `Key ${state.token.slice(0, 12)}…`;
-  $("session-label").title = "The API key this tab is signed in with";
+  $("session-label").textContent = state.me ? state.me.owner : "";
   renderView();
+  loadSession();
+}
+
+/** Who is signed in and the upload limits (/config), then the usage against the quota. */
+export async function loadSession() {
+  try {
+    state.me = await api("GET", "/config");
+    const label = $("session-label");
+    label.textContent = state.me.owner;
+    label.title = state.me.admin ? `Signed in as ${state.me.owner} (administrator)` : `Signed in as ${state.me.owner}`;
+    label.classList.toggle("is-admin", Boolean(state.me.admin));
+    await refreshUsage();
+  } catch {
+    // the list shows the error, if there is one
+  }
+}
+
+export async function refreshUsage() {
+  if (!state.token) return;
+  try {
+    const usage = await api("GET", "/usage");
+    const quota = usage.quota || {};
+    const text = quota.max_bytes
+      ? `${formatBytes(usage.bytes)} of ${formatBytes(quota.max_bytes)} used`
+      : `${formatBytes(usage.bytes)} used · ${usage.files} ${usage.files === 1 ? "file" : "files"}`;
+    $("usage-text").textContent = text;
+    const meter = $("usage-meter");
+    meter.hidden = !quota.max_bytes;
+    if (quota.max_bytes) {
+      meter.max = quota.max_bytes;
+      meter.value = Math.min(usage.bytes, quota.max_bytes);
+      meter.high = quota.max_bytes * 0.9;
+      meter.optimum = 0;
+    }
+    $("usage").hidden = false;
+  } catch {
+    $("usage").hidden = true;
+  }
 }
 
 export async function signIn(event) {
@@ -41,7 +78,7 @@ export async function signIn(event) {
   submit.disabled = true;
   submit.textContent = "Checking…";
   try {
-    await api("GET", "/files", { query: { limit: 1 }, token });
+    state.me = await api("GET", "/config", { token });
   } catch (error) {
     showSignIn(error.status === 401 ? "That key was not accepted" : errorText(error));
     input.select();
@@ -62,11 +99,11 @@ export async function signIn(event) {
 export function signOut(message = "") {
   for (const upload of state.uploads) upload.controller?.abort();
   sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { token: null, items: [], cursor: null, selectedId: null, uploads: [], trash: false, search: "", folder: "" });
-  state.folders.clear();
+  Object.assign(state, { token: null, me: null, items: [], subfolders: [], cursor: null, selectedId: null, uploads: [], trash: false, search: "", folder: "" });
+  state.selection.clear();
+  $("usage").hidden = true;
   state.listSeq += 1;
   $("search").value = "";
-  $("folder").value = "";
   $("upload-list").replaceChildren();
   $("uploads").hidden = true;
   $("file-rows").replaceChildren();

@@ -5,7 +5,11 @@ import { $, formatBytes, h, icon, ICONS, timeElement } from "./dom.js";
 import { copyLink, copyTo, deleteForGood, download, moveToTrash, restore, saveDetails, setPublic } from "./actions.js";
 import { publicLinkBox } from "./links.js";
 import { updateInert } from "./panel.js";
-import { state } from "./state.js";
+import { previewPane } from "./preview.js";
+import { askName } from "./dialogs.js";
+import { moveWithPicker } from "./folders.js";
+import { renameEntry } from "./bulk.js";
+import { fileKey, state } from "./state.js";
 
 export function openDetails(id, { focus = true } = {}) {
   const item = state.items.find((candidate) => candidate.id === id);
@@ -13,7 +17,7 @@ export function openDetails(id, { focus = true } = {}) {
   state.selectedId = id;
   for (const row of $("file-rows").rows) {
     const on = row.dataset.id === id;
-    row.classList.toggle("is-selected", on);
+    row.classList.toggle("is-open", on);
     row.querySelector(".file-name")?.setAttribute("aria-expanded", String(on));
   }
   renderDetails(item);
@@ -39,7 +43,7 @@ function renderDetails(item) {
     fact("ID", h("code", { class: "hash" }, item.id)),
   );
   const body = state.trash ? trashDetails(item) : activeDetails(item);
-  $("details-body").replaceChildren(facts, ...body);
+  $("details-body").replaceChildren(previewPane(item), facts, ...body);
 }
 
 function fact(term, value) {
@@ -143,9 +147,15 @@ function activeDetails(item) {
   // Trash --------------------------------------------------------------------------------
   const trashButton = h("button", { type: "button", class: "btn btn-danger-quiet", id: "move-to-trash" }, icon(ICONS.trash), h("span", {}, "Move to trash"));
   trashButton.addEventListener("click", () => moveToTrash(item, trashButton));
+  const entry = { kind: "file", key: fileKey(item.id), item };
+  const renameButton = h("button", { type: "button", class: "btn", id: "rename" }, icon(ICONS.rename), h("span", {}, "Rename…"));
+  renameButton.addEventListener("click", () =>
+    askName({ title: "Rename file", label: "New name", value: item.original_filename, confirm: "Rename", submit: (name) => renameEntry(entry, name) }));
+  const moveButton = h("button", { type: "button", class: "btn", id: "move" }, icon(ICONS.move), h("span", {}, "Move…"));
+  moveButton.addEventListener("click", () => moveWithPicker([entry]));
   const more = h("section", { class: "detail-section", "aria-labelledby": "more-heading" },
     h("h3", { id: "more-heading" }, "More"),
-    h("div", { class: "actions" }, copyToggle, trashButton),
+    h("div", { class: "actions" }, renameButton, moveButton, copyToggle, trashButton),
     copyForm,
   );
   return [share, visibility, editForm, more];

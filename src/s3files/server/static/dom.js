@@ -39,7 +39,31 @@ export const ICONS = {
   back: "M19 12H5m0 0 6-6m-6 6 6 6",
   file: "M7 3.5h6.5L18 8v11a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 6 19V5a1.5 1.5 0 0 1 1-1.5zM13 3.5V8h5",
   globe: "M12 20a8 8 0 1 0 0-16 8 8 0 0 0 0 16zm-8-8h16M12 4c2.2 2.2 3 5 3 8s-.8 5.8-3 8c-2.2-2.2-3-5-3-8s.8-5.8 3-8z",
+  folder: "M3.5 7.5V18A1.5 1.5 0 0 0 5 19.5h14a1.5 1.5 0 0 0 1.5-1.5V9A1.5 1.5 0 0 0 19 7.5h-7L10 5H5A1.5 1.5 0 0 0 3.5 6.5z",
+  image: "M5 4.5h14A1.5 1.5 0 0 1 20.5 6v12a1.5 1.5 0 0 1-1.5 1.5H5A1.5 1.5 0 0 1 3.5 18V6A1.5 1.5 0 0 1 5 4.5zm-1.5 12 5-5 4 4 2.5-2.5 5.5 5.5M15.5 9.5h.01",
+  pdf: "M7 3.5h6.5L18 8v11a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 6 19V5a1.5 1.5 0 0 1 1-1.5zM13 3.5V8h5M9 13h6M9 16.5h4",
+  text: "M7 3.5h6.5L18 8v11a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 6 19V5a1.5 1.5 0 0 1 1-1.5zM13 3.5V8h5M9 12h6M9 15h6M9 18h3",
+  audio: "M9 18V6l10-2v12M9 18a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zm10-2a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0z",
+  video: "M4.5 6h11A1.5 1.5 0 0 1 17 7.5v9a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 3 16.5v-9A1.5 1.5 0 0 1 4.5 6zM17 10l4-2.5v9L17 14",
+  archive: "M4 4.5h16v4H4zM5 8.5V19a1.5 1.5 0 0 0 1.5 1.5h11A1.5 1.5 0 0 0 19 19V8.5M10 12h4",
+  sheet: "M5 4.5h14A1.5 1.5 0 0 1 20.5 6v12a1.5 1.5 0 0 1-1.5 1.5H5A1.5 1.5 0 0 1 3.5 18V6A1.5 1.5 0 0 1 5 4.5zM3.5 9.5h17M3.5 14.5h17M9.5 9.5v10",
+  move: "M3.5 7.5V18A1.5 1.5 0 0 0 5 19.5h14a1.5 1.5 0 0 0 1.5-1.5V9A1.5 1.5 0 0 0 19 7.5h-7L10 5H5A1.5 1.5 0 0 0 3.5 6.5zM9 13.5h6m-2.5-2.5 2.5 2.5-2.5 2.5",
+  rename: "M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4",
 };
+
+/** The icon of a content type: what kind of file this is, at a glance. */
+export function typeIcon(contentType) {
+  const type = (contentType || "").split(";")[0].trim().toLowerCase();
+  const [major, minor = ""] = type.split("/");
+  if (major === "image") return ICONS.image;
+  if (major === "audio") return ICONS.audio;
+  if (major === "video") return ICONS.video;
+  if (type === "application/pdf") return ICONS.pdf;
+  if (/zip|tar|gzip|compressed|7z|rar/.test(minor)) return ICONS.archive;
+  if (/sheet|excel|csv/.test(minor)) return ICONS.sheet;
+  if (major === "text" || /json|xml|markdown|word|document/.test(minor)) return ICONS.text;
+  return ICONS.file;
+}
 
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "—";

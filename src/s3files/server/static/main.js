@@ -7,58 +7,99 @@
 // local-disk store). Everything user-supplied is put in the page with textContent, never as HTML.
 //
 // The modules, each importing only ones above it in this list: api.js (the request helper,
-// shared with uploader.js), dom.js, messages.js, state.js, panel.js, list.js, links.js,
-// actions.js, details.js, auth.js, uploader.js, upload.js, and this one, which wires events.
+// shared with uploader.js), dom.js, messages.js, state.js, panel.js, list.js, selection.js,
+// bulk.js, dialogs.js, folders.js, preview.js, links.js, actions.js, details.js, auth.js,
+// uploader.js, upload.js, and this one, which wires events and keys.
 
 import { $, debounce } from "./dom.js";
 import { hideToast } from "./messages.js";
 import { hooks, state, TOKEN_KEY } from "./state.js";
 import { closeDetails, PHONE, updateInert } from "./panel.js";
-import { loadFiles, renderRows, renderView } from "./list.js";
+import { entries, loadFiles, renderRows, renderView, sortBy } from "./list.js";
+import { clearSelection, focusedKey, listKey, renderSelection, selectedEntries, setUpSelection } from "./selection.js";
+import { deleteEntries, emptyTrash, restoreEntries, trashEntries, zipEntries } from "./bulk.js";
+import { moveWithPicker, newFolder, renameInPlace, setUpDragging } from "./folders.js";
+import { watchThumbnails } from "./preview.js";
 import { openDetails } from "./details.js";
-import { showApp, showSignIn, signIn, signOut } from "./auth.js";
-import { clearFinishedUploads, enqueue, setUpDropping } from "./upload.js";
+import { refreshUsage, showApp, showSignIn, signIn, signOut } from "./auth.js";
+import { clearFinishedUploads, enqueue, setUpDropping, toggleUploads } from "./upload.js";
+
+function openFolder(path) {
+  Object.assign(state, { folder: path, trash: false, search: "", items: [], subfolders: [], cursor: null, anchor: null });
+  state.selection.clear();
+  $("search").value = "";
+  closeDetails(false);
+  renderView();
+  renderRows();
+  loadFiles().then(() => {
+    const first = $("file-rows").querySelector(".file-name");
+    if (document.activeElement === document.body || !document.activeElement?.isConnected) (first || $("search")).focus();
+  });
+}
 
 hooks.openDetails = openDetails;
 hooks.signOut = signOut;
+hooks.openFolder = openFolder;
+hooks.refresh = () => loadFiles();
+hooks.selectionChanged = renderSelection;
+hooks.rowsRendered = watchThumbnails;
+hooks.usageChanged = refreshUsage;
 
-function start() {
-  $("sign-in-form").addEventListener("submit", signIn);
-  $("api-key").addEventListener("input", () => {
-    $("sign-in-error").hidden = true;
-    $("api-key").setAttribute("aria-invalid", "false");
-  });
-  $("sign-out").addEventListener("click", () => signOut());
+/** The chosen items, or else the one whose row has the focus. */
+function targets() {
+  const chosen = selectedEntries();
+  if (chosen.length) return chosen;
+  const key = focusedKey();
+  return entries().filter((entry) => entry.key === key);
+}
 
+function setUpToolbar() {
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   const applySearch = debounce(() => {
     const value = $("search").value.trim();
     if (value === state.search) return;
     state.search = value;
+    clearSelection();
     loadFiles();
   }, 250);
   $("search").addEventListener("input", applySearch);
-  const applyFolder = debounce(() => {
-    const value = $("folder").value.trim().replace(/^\/+|\/+$/g, "");
-    if (value === state.folder) return;
-    state.folder = value;
-    renderView();
-    loadFiles();
-  }, 350);
-  $("folder").addEventListener("input", applyFolder);
-  $("folder").addEventListener("change", applyFolder);
   $("trash-toggle").addEventListener("click", () => {
     state.trash = !state.trash;
-    state.items = [];
-    state.cursor = null;
+    Object.assign(state, { items: [], subfolders: [], cursor: null, anchor: null });
+    state.selection.clear();
     closeDetails(false);
     renderView();
     renderRows();
     loadFiles();
+    renderTrashActions();
   });
+  $("new-folder").addEventListener("click", newFolder);
   $("refresh").addEventListener("click", () => loadFiles());
   $("load-more").addEventListener("click", () => loadFiles({ append: true }));
+  for (const button of document.querySelectorAll("#file-table .sort")) {
+    button.addEventListener("click", () => sortBy(button.dataset.sort));
+  }
+  $("bulk-zip").addEventListener("click", () => zipEntries(selectedEntries(), $("bulk-zip")));
+  $("bulk-move").addEventListener("click", () => moveWithPicker(selectedEntries()));
+  $("bulk-trash").addEventListener("click", () => trashEntries(selectedEntries()));
+  $("bulk-restore").addEventListener("click", () => restoreEntries(selectedEntries()));
+  $("bulk-delete").addEventListener("click", () => deleteEntries(selectedEntries()));
+  $("bulk-clear").addEventListener("click", clearSelection);
+}
 
+/** "Empty trash" sits beside Refresh while the trash is shown. */
+function renderTrashActions() {
+  let button = $("empty-trash");
+  if (!button) {
+    button = document.createElement("button");
+    Object.assign(button, { type: "button", id: "empty-trash", className: "btn btn-small btn-danger-quiet", textContent: "Empty trash" });
+    button.addEventListener("click", emptyTrash);
+    $("refresh").before(button);
+  }
+  button.hidden = !state.trash;
+}
+
+function setUpUploads() {
   const input = $("file-input");
   const pick = () => input.click();
   $("upload-button").addEventListener("click", pick);
@@ -68,22 +109,61 @@ function start() {
     input.value = "";
   });
   $("uploads-clear").addEventListener("click", clearFinishedUploads);
+  $("uploads-toggle").addEventListener("click", toggleUploads);
   setUpDropping();
+}
 
+function onKey(event) {
+  if (event.defaultPrevented || document.querySelector("dialog[open]")) return;
+  const typing = event.target instanceof HTMLElement && event.target.closest("input:not([type=checkbox]), textarea, select, [contenteditable]");
+  const inList = Boolean(event.target.closest?.("#file-rows"));
+  if (event.key === "Escape" && !event.target.closest?.("textarea")) {
+    if (state.selectedId && !$("details").hidden) {
+      event.preventDefault();
+      closeDetails();
+    } else if (state.selection.size && !typing) {
+      event.preventDefault();
+      clearSelection();
+    }
+  } else if (event.key === "/" && !typing && !$("app-view").hidden) {
+    event.preventDefault();
+    $("search").focus();
+  } else if (inList && !typing && listKey(event)) {
+    event.preventDefault();
+  } else if (!typing && !$("app-view").hidden && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "a" && event.target.closest?.(".files")) {
+    event.preventDefault();
+    listKey(event);
+  } else if (inList && !typing && event.key === "F2") {
+    event.preventDefault();
+    const key = focusedKey();
+    if (key) renameInPlace(key);
+  } else if (inList && !typing && (event.key === "Delete" || (event.key === "Backspace" && event.metaKey))) {
+    event.preventDefault();
+    const chosen = targets();
+    if (!chosen.length) return;
+    if (state.trash) deleteEntries(chosen);
+    else trashEntries(chosen);
+  } else if (event.key === "Backspace" && !typing && state.folder && !state.trash && !$("app-view").hidden) {
+    event.preventDefault();
+    openFolder(state.folder.includes("/") ? state.folder.slice(0, state.folder.lastIndexOf("/")) : "");
+  }
+}
+
+function start() {
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("api-key").addEventListener("input", () => {
+    $("sign-in-error").hidden = true;
+    $("api-key").setAttribute("aria-invalid", "false");
+  });
+  $("sign-out").addEventListener("click", () => signOut());
+  setUpToolbar();
+  setUpUploads();
+  setUpSelection();
+  setUpDragging();
   $("details-close").addEventListener("click", () => closeDetails());
   PHONE.addEventListener("change", updateInert);
   $("toast-close").addEventListener("click", hideToast);
-  document.addEventListener("keydown", (event) => {
-    if (event.defaultPrevented || $("confirm").open) return;
-    const typing = event.target instanceof HTMLElement && event.target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "Escape" && state.selectedId && !$("details").hidden && !event.target.closest?.("textarea")) {
-      event.preventDefault();
-      closeDetails();
-    } else if (event.key === "/" && !typing && !$("app-view").hidden) {
-      event.preventDefault();
-      $("search").focus();
-    }
-  });
+  document.addEventListener("keydown", onKey);
   window.addEventListener("beforeunload", (event) => {
     if (state.uploads.some((upload) => upload.status === "uploading" || upload.status === "queued")) event.preventDefault();
   });
@@ -97,5 +177,6 @@ function start() {
   }
   document.documentElement.dataset.ready = "true";
 }
+
 
 start();

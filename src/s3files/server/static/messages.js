@@ -64,6 +64,18 @@ export function describeError(error) {
     case "validation_error":
     case "invalid_input":
       return { message: "Some of the values were not accepted", detail };
+    case "folder_exists":
+      return { message: "A folder of that name is already there", detail };
+    case "folder_inside_itself":
+      return { message: "A folder cannot go inside itself" };
+    case "same_folder":
+      return { message: "It is already in that folder" };
+    case "quota_exceeded":
+      return { message: "Your storage quota is full", detail };
+    case "no_preview":
+      return { message: "No preview for this type of file" };
+    case "image_too_large":
+      return { message: "This image is too large to preview", detail };
     case "upload_rejected":
       return { message: "The upload was refused", detail };
     case "aborted":

@@ -21,7 +21,7 @@ export function closeDetails(returnFocus = true) {
   document.body.classList.remove("details-open");
   updateInert();
   for (const row of $("file-rows").rows) {
-    row.classList.remove("is-selected");
+    row.classList.remove("is-open");
     row.querySelector(".file-name")?.setAttribute("aria-expanded", "false");
   }
   if (returnFocus && id) {

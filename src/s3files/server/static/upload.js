@@ -7,7 +7,7 @@ import { describeError, limitFrom, notify } from "./messages.js";
 import { addItem, loadFiles, matchesView, renderView } from "./list.js";
 import { signOut } from "./auth.js";
 import { openDetails } from "./details.js";
-import { API, PARALLEL_FILES, PART_THRESHOLD, state } from "./state.js";
+import { API, hooks, PARALLEL_FILES, PART_THRESHOLD, state } from "./state.js";
 
 /** Remembers the size limit of the last upload form, to name it if the store refuses. */
 class PageUploader extends Uploader {
@@ -18,6 +18,23 @@ class PageUploader extends Uploader {
   }
 }
 
+/** Why the service would refuse this file, from /api/v1/config's limits; null if it may go. */
+function refusalOf(file) {
+  const me = state.me;
+  if (file.size === 0) return describeError({ code: "empty_file" }).message;
+  if (!me) return null;
+  if (me.max_file_size && file.size > me.max_file_size) return describeError({ code: "file_too_large", limit: me.max_file_size }).message;
+  const dot = file.name.lastIndexOf(".");
+  const extension = dot > 0 ? file.name.slice(dot + 1).toLowerCase() : "";
+  if (me.allowed_extensions && !me.allowed_extensions.includes(extension)) {
+    return extension ? `Files of type .${extension} are not allowed` : "Files without an extension are not allowed";
+  }
+  return null;
+}
+
+let enqueuing = false;
+let refusedRound = []; // {name, message}: told in one message when the round is over
+
 export function enqueue(fileList) {
   const files = [...fileList];
   if (!files.length || !state.token) return;
@@ -26,6 +43,7 @@ export function enqueue(fileList) {
     renderView();
     loadFiles();
   }
+  enqueuing = true;
   for (const file of files) {
     const upload = {
       file,
@@ -37,12 +55,44 @@ export function enqueue(fileList) {
     upload.element = uploadRow(upload);
     state.uploads.push(upload);
     $("upload-list").append(upload.element.row);
-    if (file.size === 0) finishUpload(upload, "error", describeError({ code: "empty_file" }).message);
+    const refusal = refusalOf(file);
+    if (refusal) finishUpload(upload, "error", refusal); // not a byte sent
   }
+  enqueuing = false;
   $("uploads").hidden = false;
+  expandUploads(true);
   renderUploadSummary();
   $("live-status").textContent = `${files.length} ${files.length === 1 ? "file" : "files"} added to the uploads`;
   pumpUploads();
+  reportRound();
+}
+
+function expandUploads(open) {
+  $("uploads-toggle").setAttribute("aria-expanded", String(open));
+  $("uploads-body").hidden = !open;
+}
+
+export function toggleUploads() {
+  expandUploads($("uploads-body").hidden);
+}
+
+/** Once nothing is in flight: one message for every refusal of the round; a round with no
+ * refusal folds the panel to its summary line. */
+function reportRound() {
+  if (enqueuing) return;
+  if (state.uploads.some((upload) => upload.status === "uploading" || upload.status === "queued")) return;
+  const refused = refusedRound;
+  refusedRound = [];
+  hooks.usageChanged?.();
+  if (!refused.length) {
+    if (state.uploads.length) expandUploads(false);
+    return;
+  }
+  const lower = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+  const text = refused.length === 1
+    ? `${quoted(refused[0].name)} was not uploaded — ${lower(refused[0].message)}`
+    : `${refused.length} files were not uploaded: ${refused.map((one) => `${quoted(one.name)} (${lower(one.message)})`).join(", ")}`;
+  notify(text, { kind: "error", sticky: false, announce: text });
 }
 
 function uploadRow(upload) {
@@ -129,14 +179,8 @@ function finishUpload(upload, outcome, message, detail = "") {
   renderUploadSummary();
   const name = quoted(upload.file.name);
   if (outcome === "done") $("live-status").textContent = `Uploaded ${name}`;
-  else if (outcome === "error") {
-    // The reason is shown in the upload's row; the toast only points there.
-    notify(`${name} was not uploaded — ${message.charAt(0).toLowerCase()}${message.slice(1)}`, {
-      kind: "error",
-      sticky: false,
-      announce: `${name} was not uploaded: ${detail ? `${message}: ${detail}` : message}`,
-    });
-  }
+  else if (outcome === "error") refusedRound.push({ name: upload.file.name, message: detail ? `${message}: ${detail}` : message });
+  reportRound();
 }
 
 function renderUploadSummary() {

@@ -1,0 +1,1 @@
+"""Thumbnails of stored files: rendered on first request, cached as derived objects."""

@@ -46,7 +46,7 @@ class DirectUploadWidget(forms.Widget):
         upload_id = value if isinstance(value, str) else ""
         current: Any = None if isinstance(value, str) or not value else value
         current_url = ""
-        if current is not None and getattr(current, "name", ""):
+        if current is not None and getattr(current, "name", None):
             try:
                 current_url = current.url
             except Exception:  # a link is a courtesy; the form must render anyway

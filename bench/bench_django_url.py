@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import httpx
-
 from _common import Row, S3Endpoint, boto3_client, load_note, machine_note, print_table, s3_server
 
 LOCATION = "media"

@@ -90,6 +90,7 @@ class StoredObjectFile(File):
     """A Django ``File`` whose ``read``, ``chunks`` and iteration stream from the store."""
 
     def __init__(self, files: FileStore, key: str, name: str, size: int) -> None:
+        self._files, self._key = files, key
         self._reader = StreamingReader(files, key, size)
         super().__init__(io.BufferedReader(self._reader, buffer_size=READ_CHUNK), name)
         self.mode = "rb"
@@ -99,9 +100,12 @@ class StoredObjectFile(File):
         return self._reader.size
 
     def open(self, mode: str | None = None) -> StoredObjectFile:
+        """Rewind, or (once closed) read the object again from its start."""
         if mode not in (None, "rb", "r"):
             raise ValueError("stored files open read-only; save a new file to change one")
         if self.closed:
-            raise ValueError("this file was closed: open it again through the storage")
-        self.seek(0)
+            self._reader = StreamingReader(self._files, self._key, self._reader.size)
+            self.file = io.BufferedReader(self._reader, buffer_size=READ_CHUNK)
+        else:
+            self.seek(0)
         return self

@@ -60,6 +60,7 @@ def test_the_field_attaches_only_a_verified_upload_made_for_it() -> None:
     cover = AlbumForm({"title": "x", "cover": result["upload_id"]})
     assert not cover.is_valid()
     assert "not made for this field" in cover.errors["cover"][0]
+    assert result["upload_id"] not in str(cover["cover"])  # the picker is offered afresh
     # an unknown id, and the right upload with an owner check that fails
     unknown = AlbumForm({"title": "x", "cover": "5b0c0000-0000-4000-8000-000000000000"})
     assert not unknown.is_valid() and "not found" in unknown.errors["cover"][0]

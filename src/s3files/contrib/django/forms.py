@@ -16,7 +16,7 @@ The upload id is the capability (random, known to the browser that uploaded); se
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
@@ -90,7 +90,11 @@ class DirectUploadFormField(forms.FileField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return None
-        return self._verified_name(str(data))
+        try:
+            return self._verified_name(str(data))
+        except ValidationError:
+            cast(DirectUploadWidget, self.widget).refused.add(str(data))  # shown: the reason
+            raise
 
     def _verified_name(self, upload_id: str) -> str:
         """Complete the upload; its storage name, or the reason it is refused."""

@@ -36,6 +36,12 @@ class DirectUploadWidget(forms.Widget):
         self.sign_url = sign_url
         self.target: dict[str, Any] = {}  # prefix, max size, accept: set by the form field
         self.accept = ""
+        self.refused: set[str] = set()  # upload ids the field refused: not offered again
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DirectUploadWidget:
+        widget: DirectUploadWidget = super().__deepcopy__(memo)
+        widget.target, widget.refused = dict(self.target), set()  # per form, never shared
+        return widget
 
     def signed_target(self) -> str:
         """What the sign view may sign for this field, signed (the browser cannot change it)."""
@@ -43,8 +49,10 @@ class DirectUploadWidget(forms.Widget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        upload_id = value if isinstance(value, str) else ""
+        upload_id = value if isinstance(value, str) and value not in self.refused else ""
         current: Any = None if isinstance(value, str) or not value else value
+        if isinstance(value, str) and value in self.refused:
+            current = None
         current_url = ""
         if current is not None and getattr(current, "name", None):
             try:

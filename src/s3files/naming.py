@@ -247,11 +247,13 @@ def validate_key(key: str) -> str:
         raise InvalidKeyError(f"key is longer than {MAX_KEY_BYTES} bytes", reason="invalid_key")
     if key.startswith("/") or key.endswith("/"):
         raise InvalidKeyError("key must not start or end with '/'", key=key, reason="invalid_key")
-    for char in key:
-        if unicodedata.category(char) in {"Cc", "Cs"}:
-            raise InvalidKeyError(
-                "key contains a control character", key=repr(key), reason="invalid_key"
-            )
+    # printable ASCII has no control character (the common case, checked in C)
+    if not (key.isascii() and key.isprintable()):
+        for char in key:
+            if unicodedata.category(char) in {"Cc", "Cs"}:
+                raise InvalidKeyError(
+                    "key contains a control character", key=repr(key), reason="invalid_key"
+                )
     for segment in key.split("/"):
         if segment in {"", ".", ".."}:
             raise InvalidKeyError(

@@ -7,7 +7,9 @@ send; ``RequestLimitsMiddleware`` applies the latter before anything else runs. 
 OpenAPI document (``/openapi.json``) tells the errors each route really answers
 (``errors.document_errors``; how a route declares its own: ``server/errors.py``).
 
-To serve the API inside another FastAPI app::
+To give another FastAPI app the files API with that app's own users, include the router
+of ``s3files.contrib.fastapi`` instead (``files_router``, ``s3files_lifespan``); or mount
+the whole service::
 
     files_app = create_app(settings)
 
@@ -26,18 +28,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from s3files import __version__
-from s3files.server.auth import Authenticator
 from s3files.server.buckets.endpoints import router as buckets_router
-from s3files.server.buckets.service import ServiceConnector
-from s3files.server.db.bootstrap import open_database
-from s3files.server.db.session import session_factory
 from s3files.server.docs import PAGE_CSP, SECURITY_HEADERS, install_docs
 from s3files.server.errors import document_errors, install_error_handlers
 from s3files.server.failpoints import Failpoints
@@ -55,9 +52,8 @@ from s3files.server.previews.endpoints import router as previews_router
 from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.settings import ServiceSettings, load_service_settings
-from s3files.server.state import AppState
+from s3files.server.state import open_app_state
 from s3files.server.uploads.endpoints import router as uploads_router
-from s3files.store import AsyncFileStore, FileStore
 
 __all__ = ["api_router", "create_app"]
 
@@ -105,32 +101,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        engine = await open_database(
-            settings, pool_size=limits.pool_size(), pool_timeout=limits.db_pool_timeout
-        )
-        # a transfer keeps one worker thread busy for its length: room for every admitted
-        # transfer, and more for the short store calls beside them
-        threads = anyio.CapacityLimiter(limits.max_transfers + 32)
-        files = AsyncFileStore(FileStore.from_settings(settings), limiter=threads)
-        connector = ServiceConnector(settings)
-        app.state.s3files = AppState(
-            settings=settings,
-            engine=engine,
-            sessions=session_factory(engine),
-            files=files,
-            authenticator=Authenticator(settings),
-            metrics=metrics,
-            connector=connector,
-            limits=limits,
-            failpoints=failpoints,
-        )
-        try:
+        async with open_app_state(
+            settings, limits=limits, failpoints=failpoints, metrics=metrics
+        ) as state:
+            app.state.s3files = state
             yield
-        finally:
-            await connector.aclose()
-            await files.aclose()
-            await app.state.s3files.reads.aclose()
-            await engine.dispose()
 
     app = FastAPI(
         title="s3files",

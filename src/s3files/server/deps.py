@@ -8,6 +8,12 @@ outside one; no session is open while bytes move to or from the store or the cli
   endpoint runs (see ``s3files.server.auth``): a caller holds no pooled connection while
   its upload streams.
 
+The seam for host apps: ``current_principal``, ``optional_principal`` and ``app_state`` are
+the only ways an endpoint learns who calls and where the state is. The router of
+``s3files.contrib.fastapi`` re-declares the API's routes with these three replaced by the
+host's own dependencies (its users, its state): keep every endpoint and dependency
+reaching the caller and the state through them, never ``request.app.state`` directly.
+
 There is no request-scoped session: a session as long as the endpoint is exactly what the
 rule forbids for any endpoint that also talks to the store or reads a body.
 """

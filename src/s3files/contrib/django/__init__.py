@@ -1,4 +1,9 @@
-"""The Django app: direct browser uploads tracked by an ``Upload`` model.
+"""The Django app: a storage backend, direct browser uploads tracked by an ``Upload`` model.
+
+``storage.S3FilesStorage`` serves ``FileField``/``ImageField`` (``S3FilesStaticStorage``:
+``collectstatic``); ``fields.DirectUploadFileField``/``DirectUploadImageField`` upload from
+the browser straight to the bucket, in any ModelForm and the admin (``urls.py``: the view
+that signs); ``admin.py`` lists the uploads, with the actions re-verify and delete.
 
 Add ``"s3files.contrib.django"`` to ``INSTALLED_APPS``, set the AWS settings
 (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_BUCKET_NAME``, ``AWS_REGION``

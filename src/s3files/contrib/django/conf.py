@@ -45,10 +45,12 @@ from s3files.validation import UploadPolicy
 __all__ = [
     "SETTING_NAMES",
     "DjangoFilesConfig",
+    "file_store_for",
     "get_file_store",
     "load_config",
     "on_setting_changed",
     "reset_file_stores",
+    "store_generation",
 ]
 
 SETTING_NAMES = frozenset(
@@ -203,6 +205,7 @@ class _StoreCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stores: dict[DjangoFilesConfig, FileStore] = {}
+        self.generation = 0  # bumped by clear(): holders of a store know to ask again
 
     def get(self, config: DjangoFilesConfig) -> FileStore:
         with self._lock:
@@ -215,6 +218,7 @@ class _StoreCache:
         # Forgotten, not closed: a request may still hold one; the GC releases its pool.
         with self._lock:
             self._stores.clear()
+            self.generation += 1
 
 
 _cache = _StoreCache()
@@ -223,6 +227,17 @@ _cache = _StoreCache()
 def get_file_store() -> FileStore:
     """The ``FileStore`` that the current Django settings describe (built once, then reused)."""
     return _cache.get(load_config())
+
+
+def file_store_for(config: DjangoFilesConfig) -> FileStore:
+    """The cached ``FileStore`` of one configuration (``get_file_store`` for the settings')."""
+    return _cache.get(config)
+
+
+def store_generation() -> int:
+    """Changes whenever the cached stores are forgotten (a relevant setting changed):
+    storages that keep a store compare it to know when to look it up again."""
+    return _cache.generation
 
 
 def reset_file_stores() -> None:

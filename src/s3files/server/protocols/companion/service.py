@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import uuid
 
+import anyio
+
 from sqlalchemy import update
 
 from s3files._errors import UnsupportedFileTypeError
@@ -22,6 +24,9 @@ from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
 from s3files.server.uploads.service import UploadService
 
 __all__ = ["CompanionUploads", "upload_id_of_key"]
+
+_WAIT_STEP = 0.2  # an explicit completion racing the sweeper waits up to 10 s for it
+_WAIT_STEPS = 50
 
 # the store's full key of a staged form upload (under the store's own prefix, if any)
 _STAGED = re.compile(rf"(?:^|/){re.escape(STAGING_PREFIX)}([0-9a-f]{{32}})$")
@@ -93,7 +98,16 @@ class CompanionUploads:
     async def complete(self, upload: DirectUpload) -> FileRecord:
         """Verify and record the upload (``UploadService.complete``), then hold the sniffed
         type to the token's types: a file outside them is deleted again (415)."""
-        record = await self.uploads.complete(upload.id, None)
+        for _ in range(_WAIT_STEPS):
+            try:
+                record = await self.uploads.complete(upload.id, None)
+                break
+            except ApiError as exc:  # the sweeper is completing it: wait for its outcome
+                if exc.error != "completion_in_progress":
+                    raise
+                await anyio.sleep(_WAIT_STEP)
+        else:
+            raise ApiError(409, "completion_in_progress", "this upload is being completed")
         await enforce_token_types(self.state, self.scope, upload.id, record)
         return record
 

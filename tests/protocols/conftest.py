@@ -11,6 +11,7 @@ import pytest
 
 from tests import samples
 from tests.server.conftest import Service, make_service
+from tests.server.conftest import postgres as postgres  # the migration test's PostgreSQL
 
 MiB = 1024 * 1024
 MAX_FILE_MB = 32  # the service's size limit in these tests
@@ -23,9 +24,11 @@ def content(size: int) -> bytes:
 
 
 def service_for(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, store: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    store: str,
     **overrides: Any,
-) -> Iterator[Service]:  # fmt: skip
+) -> Iterator[Service]:
     tmp_path = tmp_path_factory.mktemp(f"protocols-{store}")
     yield from make_service(
         tmp_path,

@@ -75,11 +75,21 @@ def bundle(root: Path, entry: Path, name: str) -> Path:
         copied = root / f"entry-{name}"
         copied.write_text(source)
         result = subprocess.run(
-            [str(root / "node_modules" / ".bin" / "esbuild"), str(copied),
-             "--bundle", "--format=iife", "--target=es2020", f"--outfile={output}",
-             "--log-level=error"],
-            cwd=root, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            [
+                str(root / "node_modules" / ".bin" / "esbuild"),
+                str(copied),
+                "--bundle",
+                "--format=iife",
+                "--target=es2020",
+                f"--outfile={output}",
+                "--log-level=error",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"esbuild {entry.name} failed:\n{result.stderr[-3000:]}")
         stamp.write_text(digest)

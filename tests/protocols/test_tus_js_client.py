@@ -67,8 +67,12 @@ def test_chunked_and_resumed_uploads(service: Service, deps: Path, tmp_path: Pat
         head = client.head(stopped["url"], headers={"Tus-Resumable": "1.0.0"})
     assert head.headers["Upload-Offset"] == str(2 * MiB)
 
-    intruder = run(deps, **{**common, "endpoint": None, "key": service.keys["bob"]},
-                   uploadUrl=stopped["url"], chunkSize=2 * MiB)  # fmt: skip
+    intruder = run(
+        deps,
+        **{**common, "endpoint": None, "key": service.keys["bob"]},
+        uploadUrl=stopped["url"],
+        chunkSize=2 * MiB,
+    )
     assert (intruder["event"], intruder["status"]) == ("error", 404), intruder
 
     resumed = run(deps, **{**common, "endpoint": None}, uploadUrl=stopped["url"], chunkSize=4 * MiB)
@@ -80,7 +84,13 @@ def test_chunked_and_resumed_uploads(service: Service, deps: Path, tmp_path: Pat
 def test_refused_type(service: Service, deps: Path, tmp_path: Path) -> None:
     path = tmp_path / "tool.png"
     path.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(8192))
-    refused = run(deps, endpoint=f"{service.url}/api/v1/tus/", key=service.keys["alice"],
-                  path=str(path), filename="tool.png", filetype="image/png",
-                  chunkSize=MiB)  # fmt: skip
+    refused = run(
+        deps,
+        endpoint=f"{service.url}/api/v1/tus/",
+        key=service.keys["alice"],
+        path=str(path),
+        filename="tool.png",
+        filetype="image/png",
+        chunkSize=MiB,
+    )
     assert (refused["event"], refused["status"]) == ("error", 415), refused

@@ -104,7 +104,7 @@ def test_another_owner_cannot_resume_or_terminate(service: Service) -> None:
                     "Upload-Offset": str(512 * 1024),
                     "Content-Type": "application/offset+octet-stream",
                 },
-            ),  # fmt: skip
+            ),
         ):
             assert response.status_code == 404, response.text
     mine.upload()  # still the owner's to finish
@@ -119,15 +119,21 @@ def test_limits_and_types_are_refused(service: Service) -> None:
         assert options.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"
         too_big = client.post(
             "/api/v1/tus/",
-            headers={**TUS, "Upload-Length": str((MAX_FILE_MB + 1) * MiB),
-                     "Upload-Metadata": "filename " + base64.b64encode(b"big.png").decode()},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Length": str((MAX_FILE_MB + 1) * MiB),
+                "Upload-Metadata": "filename " + base64.b64encode(b"big.png").decode(),
+            },
+        )
         assert (too_big.status_code, too_big.json()["error"]) == (413, "file_too_large")
         exe = client.post(
             "/api/v1/tus/",
-            headers={**TUS, "Upload-Length": "10",
-                     "Upload-Metadata": "filename " + base64.b64encode(b"run.exe").decode()},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Length": "10",
+                "Upload-Metadata": "filename " + base64.b64encode(b"run.exe").decode(),
+            },
+        )
         assert exe.status_code in (400, 415), exe.text
         no_version = client.post("/api/v1/tus/", headers={"Upload-Length": "10"})
         assert no_version.status_code == 412
@@ -150,10 +156,13 @@ def test_creation_with_upload_checksum_mismatch_and_termination(service: Service
         created = client.post(
             "/api/v1/tus/",
             content=first,
-            headers={**TUS, "Upload-Length": str(len(data)),
-                     "Content-Type": "application/offset+octet-stream",
-                     "Upload-Metadata": "filename " + base64.b64encode(b"x.png").decode()},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Length": str(len(data)),
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Metadata": "filename " + base64.b64encode(b"x.png").decode(),
+            },
+        )
         assert created.status_code == 201, created.text
         assert created.headers["Upload-Offset"] == str(len(first))
         url = created.headers["Location"]
@@ -161,18 +170,24 @@ def test_creation_with_upload_checksum_mismatch_and_termination(service: Service
         wrong = client.patch(
             url,
             content=rest,
-            headers={**TUS, "Upload-Offset": str(len(first)),
-                     "Content-Type": "application/offset+octet-stream",
-                     "Upload-Checksum": "sha256 " + base64.b64encode(bytes(32)).decode()},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Offset": str(len(first)),
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Checksum": "sha256 " + base64.b64encode(bytes(32)).decode(),
+            },
+        )
         assert (wrong.status_code, wrong.json()["error"]) == (460, "checksum_mismatch")
         assert client.head(url, headers=TUS).headers["Upload-Offset"] == str(len(first))
         stale = client.patch(
             url,
             content=rest,
-            headers={**TUS, "Upload-Offset": "0",
-                     "Content-Type": "application/offset+octet-stream"},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Offset": "0",
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
         assert stale.status_code == 409
         ended = client.delete(url, headers=TUS)
         assert ended.status_code == 204
@@ -180,9 +195,12 @@ def test_creation_with_upload_checksum_mismatch_and_termination(service: Service
         gone = client.patch(
             url,
             content=rest,
-            headers={**TUS, "Upload-Offset": str(len(first)),
-                     "Content-Type": "application/offset+octet-stream"},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Offset": str(len(first)),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
         assert gone.status_code == 410
 
 
@@ -214,9 +232,12 @@ def test_abandoned_upload_expires_and_cleanup_removes_it(service: Service) -> No
         late = client.patch(
             uploader.url,
             content=data[6 * MiB :],
-            headers={**TUS, "Upload-Offset": str(6 * MiB),
-                     "Content-Type": "application/offset+octet-stream"},
-        )  # fmt: skip
+            headers={
+                **TUS,
+                "Upload-Offset": str(6 * MiB),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
         assert late.status_code == 410
 
     async def run() -> object:

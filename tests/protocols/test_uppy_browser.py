@@ -134,10 +134,15 @@ def test_small_files_by_form_become_files(
     waits_for_etag = version == 5 and str(service.settings.storage_url).startswith("s3://")
     result = page.evaluate(
         "o => uploadS3(o)",
-        {"companionEndpoint": minted["companion_endpoint"], "name": "swept.png",
-         "type": "image/png", "path": serve_file(site, f"swept{version}.png", swept),
-         "multipart": False, "seconds": 5 if waits_for_etag else 60},
-    )  # fmt: skip
+        {
+            "companionEndpoint": minted["companion_endpoint"],
+            "name": "swept.png",
+            "type": "image/png",
+            "path": serve_file(site, f"swept{version}.png", swept),
+            "multipart": False,
+            "seconds": 5 if waits_for_etag else 60,
+        },
+    )
     if waits_for_etag:
         assert result.get("timedOut") is True, result
     else:
@@ -151,10 +156,14 @@ def test_small_files_by_form_become_files(
     now = content(90 * 1024)
     result = page.evaluate(
         "o => uploadS3(o)",
-        {"companionEndpoint": minted["companion_endpoint"], "name": "now.png",
-         "type": "image/png", "path": serve_file(site, f"now{version}.png", now),
-         "multipart": False},
-    )  # fmt: skip
+        {
+            "companionEndpoint": minted["companion_endpoint"],
+            "name": "now.png",
+            "type": "image/png",
+            "path": serve_file(site, f"now{version}.png", now),
+            "multipart": False,
+        },
+    )
     reported = result["successful"][0]
     key = (reported["body"] or {}).get("key") or reported["uploadURL"]
     with service.client(None) as anonymous:  # the app's page: the token is its authority
@@ -173,10 +182,14 @@ def test_multipart_upload(
     data = content(11 * MiB)  # three parts of Uppy's 5 MiB
     result = page.evaluate(
         "o => uploadS3(o)",
-        {"companionEndpoint": minted["companion_endpoint"], "name": "movie.png",
-         "type": "image/png", "path": serve_file(site, f"movie{version}.png", data),
-         "multipart": True},
-    )  # fmt: skip
+        {
+            "companionEndpoint": minted["companion_endpoint"],
+            "name": "movie.png",
+            "type": "image/png",
+            "path": serve_file(site, f"movie{version}.png", data),
+            "multipart": True,
+        },
+    )
     assert result["failed"] == [], result
     body = result["successful"][0]["body"]
     record = files_in(service, folder)["movie.png"]  # recorded at completion
@@ -195,9 +208,14 @@ def test_token_types_and_size_are_refused(
     ):
         result = page.evaluate(
             "o => uploadS3(o)",
-            {"companionEndpoint": minted["companion_endpoint"], "name": name, "type": kind,
-             "path": serve_file(site, name, data), "multipart": False},
-        )  # fmt: skip
+            {
+                "companionEndpoint": minted["companion_endpoint"],
+                "name": name,
+                "type": kind,
+                "path": serve_file(site, name, data),
+                "multipart": False,
+            },
+        )
         assert result["successful"] == [] and len(result["failed"]) == 1, result
     time.sleep(1.5)  # three sweeps: nothing may appear
     assert files_in(service, "strict") == {}
@@ -207,9 +225,13 @@ def test_tus_upload_interrupted_by_a_reload_resumes(
     service: Service, site: tuple[str, Path], page: Any
 ) -> None:
     data = content(6 * MiB)
-    options = {"endpoint": f"{service.url}/api/v1/tus/", "key": service.keys["alice"],
-               "name": "resume.png", "type": "image/png",
-               "path": serve_file(site, "resume.png", data)}  # fmt: skip
+    options = {
+        "endpoint": f"{service.url}/api/v1/tus/",
+        "key": service.keys["alice"],
+        "name": "resume.png",
+        "type": "image/png",
+        "path": serve_file(site, "resume.png", data),
+    }
     open_page(page, site, 6)
     page.evaluate("o => { window.running = uploadTus(o) }", {**options, "delay": 400})
     deadline = time.monotonic() + 30

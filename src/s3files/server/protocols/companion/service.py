@@ -8,7 +8,6 @@ import re
 import uuid
 
 import anyio
-
 from sqlalchemy import update
 
 from s3files._errors import UnsupportedFileTypeError

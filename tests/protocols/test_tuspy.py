@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -261,3 +263,56 @@ def test_abandoned_upload_expires_and_cleanup_removes_it(service: Service) -> No
     ]
     status = service.db_rows(f"select status from uploads where id = '{upload_id.hex}'")
     assert status == [("expired",)]
+
+
+def test_a_dropped_patch_keeps_the_bytes_up_to_the_last_part(service: Service) -> None:
+    data = content(12 * MiB)
+    with service.client() as client:
+        created = client.post(
+            "/api/v1/tus/",
+            headers={
+                **TUS,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": "filename " + base64.b64encode(b"drop.png").decode(),
+            },
+        )
+        url = service.url + created.headers["Location"]  # relative, as tus allows
+
+        def body() -> Iterator[bytes]:
+            for start in range(0, 10 * MiB, MiB):
+                yield data[start : start + MiB]
+            raise ConnectionAbortedError("the client went away")
+
+        with pytest.raises(ConnectionAbortedError):
+            client.patch(
+                url,
+                content=body(),
+                headers={
+                    **TUS,
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the service notices the drop, lets go of the lease
+            head = client.head(url, headers=TUS)
+            if (
+                client.patch(
+                    url,
+                    headers={
+                        **TUS,
+                        "Upload-Offset": head.headers["Upload-Offset"],
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                ).status_code
+                != 423
+            ):
+                break
+            time.sleep(0.1)
+        kept = int(client.head(url, headers=TUS).headers["Upload-Offset"])
+    # S3: the one full 8 MiB part; local disk: what was synced (every 8 MiB or more)
+    assert 8 * MiB <= kept < 10 * MiB, kept
+    resumed = tus(service).uploader(file_stream=io.BytesIO(data), chunk_size=4 * MiB, url=url)
+    assert resumed.offset == kept
+    resumed.upload()
+    assert download(service, file_of(service, url)["id"]) == data

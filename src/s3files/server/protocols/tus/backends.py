@@ -37,6 +37,7 @@ from s3files.stores.local import LocalStore
 __all__ = ["Appended", "Appender", "appender_for"]
 
 _SPOOL_IN_MEMORY = 1024 * 1024
+_LOCAL_CHECKPOINT = 8 * 1024 * 1024  # bytes appended between two syncs of a partial file
 _CHUNK = 1024 * 1024
 _http = urllib3.PoolManager(
     num_pools=4, maxsize=16, retries=urllib3.Retry(total=3, backoff_factor=0.5)
@@ -65,9 +66,12 @@ class Appender(Protocol):
         upload: DirectUpload,
         tus: TusUpload,
         body: AsyncIterator[bytes],
-        renew: Callable[[], Awaitable[None]],
+        checkpoint: Callable[[Appended], Awaitable[None]],
     ) -> Appended:
-        """Take the body's bytes after ``tus.offset`` (stored, not yet committed)."""
+        """Take the body's bytes after ``tus.offset`` (stored, not yet committed). At each
+        point where what is stored so far is a consistent state, ``checkpoint`` gets it
+        (to renew the PATCH lease, and to commit it when the PATCH has no checksum, so a
+        dropped connection loses at most a part)."""
         ...
 
     async def undo(self, upload: DirectUpload, tus: TusUpload, appended: Appended) -> None:
@@ -112,6 +116,11 @@ class _Spool:
             if not data:
                 return
             yield data
+
+
+def _sync(handle: IO[bytes]) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def _put(url: str, body: IO[bytes], size: int) -> str:
@@ -160,7 +169,7 @@ class MultipartAppender:
         upload: DirectUpload,
         tus: TusUpload,
         body: AsyncIterator[bytes],
-        renew: Callable[[], Awaitable[None]],
+        checkpoint: Callable[[Appended], Awaitable[None]],
     ) -> Appended:
         parts = [list(p) for p in tus.parts]
         part_size = tus.part_size
@@ -183,7 +192,12 @@ class MultipartAppender:
                     view = view[room:]
                     if spool.size == part_size:
                         parts.append(await self._send_part(upload, len(parts) + 1, spool))
-                        await renew()
+                        # the pending chunk is inside the part now: nothing else is pending
+                        await checkpoint(
+                            Appended(
+                                offset=offset, parts=list(parts), obsolete_key=upload.staging_key
+                            )
+                        )
             appended = Appended(offset=offset, parts=parts, obsolete_key=upload.staging_key)
             if offset == tus.upload_length:
                 if spool.size:
@@ -240,7 +254,7 @@ class PartialFileAppender:
         upload: DirectUpload,
         tus: TusUpload,
         body: AsyncIterator[bytes],
-        renew: Callable[[], Awaitable[None]],
+        checkpoint: Callable[[Appended], Awaitable[None]],
     ) -> Appended:
         assert upload.staging_key is not None
         path = self._path(upload.staging_key)
@@ -249,11 +263,16 @@ class PartialFileAppender:
         try:
             await anyio.to_thread.run_sync(handle.truncate, offset)
             handle.seek(offset)
+            since_checkpoint = 0
             async for chunk in body:
                 await anyio.to_thread.run_sync(handle.write, chunk)
                 offset += len(chunk)
-            await anyio.to_thread.run_sync(handle.flush)
-            await anyio.to_thread.run_sync(os.fsync, handle.fileno())
+                since_checkpoint += len(chunk)
+                if since_checkpoint >= _LOCAL_CHECKPOINT:
+                    await anyio.to_thread.run_sync(_sync, handle)
+                    await checkpoint(Appended(offset=offset, staging_key=upload.staging_key))
+                    since_checkpoint = 0
+            await anyio.to_thread.run_sync(_sync, handle)
         finally:
             handle.close()
         return Appended(offset=offset, staging_key=upload.staging_key)

@@ -129,7 +129,11 @@ async def head(
 ) -> Response:
     """Where the upload stands: ``Upload-Offset`` and ``Upload-Length``."""
     _require_version(tus_resumable)
-    upload, tus = await TusService(state, principal).get(_upload_id(upload_id))
+    service = TusService(state, principal)
+    upload, tus = await service.get(_upload_id(upload_id))
+    if tus is not None and tus.offset == tus.upload_length and upload.status == "pending":
+        await service.finish(upload.id)  # every byte arrived, the completion was cut short
+        upload, tus = await service.get(upload.id)
     if tus is None:
         if upload.status != "complete":
             return Response(status_code=410, headers=_headers())

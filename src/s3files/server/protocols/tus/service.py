@@ -239,10 +239,17 @@ class TusService:
                 bounded = await self._check_first_bytes(upload, bounded)
             else:
                 bounded = await read_ahead(bounded, self.state.limits.admission_bytes)
+
+            async def checkpoint(partial: Appended) -> None:
+                # keep what arrived, should the connection drop (the last byte is committed
+                # with the completion that follows it)
+                if checksum is None and partial.offset < tus.upload_length:
+                    await self._commit(upload, tus, partial, keep_lock=True)
+                else:  # a PATCH with a checksum is taken whole or not at all
+                    await self._renew(upload_id)
+
             async with self.state.transfers.slot(upload.owner):
-                appended = await self.appender.append(
-                    upload, tus, bounded, lambda: self._renew(upload_id)
-                )
+                appended = await self.appender.append(upload, tus, bounded, checkpoint)
             if checksum and hasher is not None and hasher.digest() != checksum[1]:
                 await self.appender.undo(upload, tus, appended)
                 raise ApiError(460, "checksum_mismatch", "the body's checksum differs")
@@ -253,7 +260,7 @@ class TusService:
                 await self._unlock(upload_id)
         if appended.offset < tus.upload_length:
             return upload, appended.offset, None
-        return upload, appended.offset, await self._finish(upload_id)
+        return upload, appended.offset, await self.finish(upload_id)
 
     @staticmethod
     async def _bounded(
@@ -270,31 +277,32 @@ class TusService:
                 hasher.update(chunk)
             yield chunk
 
-    async def _commit(self, upload: DirectUpload, tus: TusUpload, appended: Appended) -> None:
-        """Record the new offset (and parts, pending chunk), let go of the lease, extend the
-        expiry; then delete the pending chunk the new state replaced."""
+    async def _commit(
+        self, upload: DirectUpload, tus: TusUpload, appended: Appended, *, keep_lock: bool = False
+    ) -> None:
+        """Record the new offset (and parts, pending chunk), let go of the lease (or renew
+        it, part way through a PATCH), extend the expiry; then delete the pending chunk the
+        new state replaced."""
         expires: datetime = utcnow() + MULTIPART_LIFETIME
         async with unit_of_work(self.state.sessions) as session:
             stored_tus = await session.get(TusUpload, tus.id)
             stored = await session.get(DirectUpload, upload.id)
             assert stored_tus is not None and stored is not None
             stored_tus.offset = appended.offset
-            stored_tus.parts = appended.parts
+            stored_tus.parts = list(appended.parts)
             stored_tus.pending_size = appended.pending_size
-            stored_tus.locked_until = None
+            stored_tus.locked_until = utcnow() + PATCH_LEASE if keep_lock else None
             stored.staging_key = appended.staging_key
             stored.expires_at = expires
         upload.staging_key, upload.expires_at = appended.staging_key, expires
-        tus.offset, tus.parts, tus.pending_size = (
-            appended.offset,
-            appended.parts,
-            appended.pending_size,
-        )
-        if appended.obsolete_key:
+        tus.offset, tus.parts = appended.offset, list(appended.parts)
+        tus.pending_size = appended.pending_size
+        if appended.obsolete_key and appended.obsolete_key != appended.staging_key:
             await self.state.files.delete(appended.obsolete_key)
 
-    async def _finish(self, upload_id: uuid.UUID) -> FileRecord:
-        """The last byte arrived: assemble in the store, then complete like any upload."""
+    async def finish(self, upload_id: uuid.UUID) -> FileRecord:
+        """The last byte arrived: assemble in the store, then complete like any upload.
+        Idempotent: run again (by a HEAD) when a completion was cut short."""
         upload, tus = await self.get(upload_id)
         if tus is not None:
             await self.appender.finish(upload, tus)

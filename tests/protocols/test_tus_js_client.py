@@ -94,3 +94,30 @@ def test_refused_type(service: Service, deps: Path, tmp_path: Path) -> None:
         chunkSize=MiB,
     )
     assert (refused["event"], refused["status"]) == ("error", 415), refused
+
+
+def test_upload_token_as_the_bearer(service: Service, deps: Path, tmp_path: Path) -> None:
+    with service.client() as client:
+        minted = client.post(
+            "/api/v1/companion/tokens",
+            json={"folder": "phone", "max_files": 1, "allowed_types": ["image/*"]},
+        ).json()
+    data = content(300 * 1024)
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    common = {
+        "endpoint": f"{service.url}/api/v1/tus/",
+        "key": minted["token"],
+        "path": str(path),
+        "filename": "photo.png",
+        "filetype": "image/png",
+        "chunkSize": MiB,
+    }
+    done = run(deps, **common)
+    assert done["event"] == "success", done
+    assert downloaded(service, done["url"]) == data
+    with service.client() as client:
+        items = client.get("/api/v1/files", params={"folder": "phone"}).json()["items"]
+    assert [item["original_filename"] for item in items] == ["photo.png"]  # the token's folder
+    again = run(deps, **common)
+    assert (again["event"], again["status"]) == ("error", 403), again  # max_files used up

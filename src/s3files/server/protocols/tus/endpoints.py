@@ -1,6 +1,7 @@
 """``/api/v1/tus/``: tus 1.0 for any tus client (tus-js-client, Uppy's tus plugin, TUSKit,
 tus-android-client, tuspy), authenticated like the rest of the API
-(``Authorization: Bearer <key or JWT>``).
+(``Authorization: Bearer <key or JWT>``) or by an upload token (``Bearer s3fu_…``, see
+``POST /api/v1/companion/tokens``), whose folder, size, types and number of files apply.
 
 Extensions: creation, creation-with-upload, termination, expiration, checksum (sha1,
 sha256). ``Upload-Metadata`` keys ``filename``, ``filetype`` and ``folder`` name the file;
@@ -14,11 +15,13 @@ import uuid
 from email.utils import format_datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import DirectUpload
-from s3files.server.deps import PrincipalDep, StateDep
+from s3files.server.deps import StateDep, current_principal
+from s3files.server.protocols.companion.tokens import TOKEN_PREFIX, resolve_token
 from s3files.server.protocols.tus.service import CHECKSUMS, TusService, parse_checksum
 
 __all__ = ["TUS_PATH", "router"]
@@ -29,6 +32,21 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OFFSET_TYPE = "application/offset+octet-stream"
 
 router = APIRouter(prefix=TUS_PATH, tags=["tus"], include_in_schema=False)
+
+
+async def _service(request: Request) -> TusService:
+    """The caller: an API key or JWT, or an upload token (``Bearer s3fu_…``: its owner,
+    within its folder, size, types and number of files)."""
+    state = request.app.state.s3files
+    scheme, _, secret = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip().startswith(TOKEN_PREFIX):
+        scope = await resolve_token(state.sessions, secret.strip())
+        return TusService(state, scope.principal, scope)
+    credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=secret.strip())
+    return TusService(state, await current_principal(request, credentials if scheme else None))
+
+
+Caller = Annotated[TusService, Depends(_service)]
 
 
 def _headers(upload: DirectUpload | None = None, **extra: str) -> dict[str, str]:
@@ -87,8 +105,7 @@ async def options(state: StateDep) -> Response:
 @router.post("/")
 async def create(
     request: Request,
-    state: StateDep,
-    principal: PrincipalDep,
+    service: Caller,
     tus_resumable: Annotated[str | None, Header()] = None,
     upload_length: Annotated[str | None, Header()] = None,
     upload_defer_length: Annotated[str | None, Header()] = None,
@@ -102,7 +119,6 @@ async def create(
     if upload_defer_length is not None:
         raise ApiError(400, "invalid_upload_length", "Upload-Length is required (no deferring)")
     length = _number(upload_length, "Upload-Length")
-    service = TusService(state, principal)
     upload, _ = await service.create(length, upload_metadata)
     offset = 0
     with_body = content_type == OFFSET_TYPE and content_length not in (None, "0")
@@ -123,13 +139,11 @@ async def create(
 @router.head("/{upload_id}")
 async def head(
     upload_id: str,
-    state: StateDep,
-    principal: PrincipalDep,
+    service: Caller,
     tus_resumable: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Where the upload stands: ``Upload-Offset`` and ``Upload-Length``."""
     _require_version(tus_resumable)
-    service = TusService(state, principal)
     upload, tus = await service.get(_upload_id(upload_id))
     if tus is not None and tus.offset == tus.upload_length and upload.status == "pending":
         await service.finish(upload.id)  # every byte arrived, the completion was cut short
@@ -150,8 +164,7 @@ async def head(
 async def patch(
     upload_id: str,
     request: Request,
-    state: StateDep,
-    principal: PrincipalDep,
+    service: Caller,
     tus_resumable: Annotated[str | None, Header()] = None,
     upload_offset: Annotated[str | None, Header()] = None,
     upload_checksum: Annotated[str | None, Header()] = None,
@@ -163,7 +176,6 @@ async def patch(
     _require_version(tus_resumable)
     if content_type != OFFSET_TYPE:
         raise ApiError(415, "unsupported_media_type", f"PATCH bodies are {OFFSET_TYPE}")
-    service = TusService(state, principal)
     upload, offset, record = await service.patch(
         _upload_id(upload_id),
         _number(upload_offset, "Upload-Offset"),
@@ -180,11 +192,10 @@ async def patch(
 @router.delete("/{upload_id}")
 async def terminate(
     upload_id: str,
-    state: StateDep,
-    principal: PrincipalDep,
+    service: Caller,
     tus_resumable: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Termination: the bytes sent so far are discarded."""
     _require_version(tus_resumable)
-    await TusService(state, principal).terminate(_upload_id(upload_id))
+    await service.terminate(_upload_id(upload_id))
     return Response(status_code=204, headers=_headers())

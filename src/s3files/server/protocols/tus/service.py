@@ -20,12 +20,15 @@ from typing import Any
 import anyio
 from sqlalchemy import CursorResult, delete, or_, update
 
+from s3files._errors import UnsupportedFileTypeError
 from s3files.direct import MULTIPART_LIFETIME, plan_parts
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, TusUpload, UploadStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.limits import read_ahead
+from s3files.server.protocols.companion.service import enforce_token_types
+from s3files.server.protocols.companion.tokens import TokenScope, consume_file, type_allowed
 from s3files.server.protocols.tus.backends import Appended, appender_for
 from s3files.server.state import AppState
 from s3files.server.uploads.schemas import MultipartRequest
@@ -80,9 +83,12 @@ def _gone(upload: DirectUpload) -> ApiError:
 class TusService:
     """The tus uploads of one principal."""
 
-    def __init__(self, state: AppState, principal: Principal) -> None:
+    def __init__(
+        self, state: AppState, principal: Principal, scope: TokenScope | None = None
+    ) -> None:
         self.state = state
         self.principal = principal
+        self.scope = scope  # an upload token's limits, when the caller sent one
         self.uploads = UploadService(state, principal)
         self.appender = appender_for(state.files)
 
@@ -90,16 +96,26 @@ class TusService:
         """Record the upload (limits and quota checked for ``length``), prepare the store."""
         metadata = parse_metadata(raw_metadata)
         folder = metadata.get("folder") or None
+        claimed = (metadata.get("filetype") or "application/octet-stream")[:255]
+        if self.scope is not None:
+            folder = self.scope.folder  # the token's folder, whatever the client says
+            if self.scope.allowed_types and not type_allowed(claimed, self.scope.allowed_types):
+                raise UnsupportedFileTypeError(
+                    f"this upload token accepts {', '.join(self.scope.allowed_types)}",
+                    reason="unsupported_file_type",
+                )
         request = MultipartRequest(
             original_filename=(metadata.get("filename") or "file")[:1024],
-            content_type=(metadata.get("filetype") or "application/octet-stream")[:255],
+            content_type=claimed,
             folder=folder,
             prefix=folder,
             size=length,
-            max_file_size=None,
+            max_file_size=self.scope.max_file_size if self.scope else None,
             description=None,
             sha256=None,
         )
+        if self.scope is not None:
+            await consume_file(self.state.sessions, self.scope)
         upload = await self.uploads.create_tus(request)
         try:
             multipart_id, staging_key = await self.appender.start(upload)
@@ -309,6 +325,8 @@ class TusService:
         record = await self.uploads.complete(upload_id, None)
         async with unit_of_work(self.state.sessions) as session:
             await session.execute(delete(TusUpload).where(TusUpload.id == upload_id))
+        if self.scope is not None:  # the sniffed type, held to the token's types
+            await enforce_token_types(self.state, self.scope, upload_id, record)
         return record
 
     async def terminate(self, upload_id: uuid.UUID) -> None:

@@ -9,6 +9,7 @@ the display name, never the key; the ``key`` it echoes back must be the upload's
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -48,9 +49,9 @@ class TokenRequest(BaseModel):
     )
 
     folder: str | None = Field(None, max_length=1024)
-    max_file_size: int | None = Field(None, ge=1)
+    max_file_size: int | None = Field(None, ge=1, le=5 * 1024**4)
     allowed_types: list[str] | None = Field(None, max_length=50)
-    max_files: int | None = Field(None, ge=1)
+    max_files: int | None = Field(None, ge=1, le=10**9)
     expires_in: int | None = Field(None, ge=1, le=86400, description="seconds (default 3600)")
 
 
@@ -58,7 +59,7 @@ class TokenOut(BaseModel):
     id: uuid.UUID
     token: str = Field(description="shown once; only its hash is stored")
     companion_endpoint: str = Field(description="give this to Uppy as `companionEndpoint`")
-    expires_at: Any
+    expires_at: datetime
 
 
 class CreateMultipart(BaseModel):

@@ -14,7 +14,7 @@ from s3files._errors import UnsupportedFileTypeError
 from s3files.direct import STAGING_PREFIX
 from s3files.server.api_error import ApiError
 from s3files.server.db.models import DirectUpload, FileRecord, UploadStatus, utcnow
-from s3files.server.db.session import unit_of_work
+from s3files.server.db.session import Sessions, unit_of_work
 from s3files.server.files.service import FileService
 from s3files.server.logs import log_event
 from s3files.server.protocols.companion.tokens import TokenScope, consume_file, type_allowed
@@ -22,7 +22,7 @@ from s3files.server.state import AppState
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
 from s3files.server.uploads.service import UploadService
 
-__all__ = ["CompanionUploads", "upload_id_of_key"]
+__all__ = ["CompanionUploads", "consume_or_abort", "enforce_token_types", "upload_id_of_key"]
 
 _WAIT_STEP = 0.2  # an explicit completion racing the sweeper waits up to 10 s for it
 _WAIT_STEPS = 50
@@ -67,8 +67,8 @@ class CompanionUploads:
     ) -> tuple[DirectUpload, dict[str, str], str, int]:
         """A form upload: (upload, fields, url, seconds valid)."""
         request = self._request(filename, content_type)
-        await consume_file(self.state.sessions, self.scope)
         upload, post = await self.uploads.create_post(request, token_id=self.scope.id)
+        await consume_or_abort(self.state.sessions, self.scope, self.uploads, upload.id)
         seconds = max(1, int((post.expires_at - utcnow()).total_seconds()))
         return upload, dict(post.fields), post.url, seconds
 
@@ -76,10 +76,10 @@ class CompanionUploads:
         base = self._request(filename, content_type)
         limit = self.state.files.limit_for(self.scope.max_file_size)
         request = MultipartRequest(**base.model_dump(), size=limit)
-        await consume_file(self.state.sessions, self.scope)
         upload, _, _ = await self.uploads.create_multipart(
             request, size_declared=False, token_id=self.scope.id
         )
+        await consume_or_abort(self.state.sessions, self.scope, self.uploads, upload.id)
         return upload
 
     async def upload(self, upload_id: str, key: str | None) -> DirectUpload:
@@ -109,6 +109,19 @@ class CompanionUploads:
             raise ApiError(409, "completion_in_progress", "this upload is being completed")
         await enforce_token_types(self.state, self.scope, upload.id, record)
         return record
+
+
+async def consume_or_abort(
+    sessions: Sessions, scope: TokenScope, uploads: UploadService, upload_id: uuid.UUID
+) -> None:
+    """Count an accepted upload against the token's ``max_files``; past it, the upload is
+    aborted again and 403 ``upload_token_exhausted`` raised (refused uploads never count)."""
+    try:
+        await consume_file(sessions, scope)
+    except ApiError:
+        with anyio.CancelScope(shield=True):
+            await uploads.abort(upload_id)
+        raise
 
 
 async def enforce_token_types(

@@ -27,8 +27,8 @@ from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, TusUpload, UploadStatus, utcnow
 from s3files.server.db.session import unit_of_work
 from s3files.server.limits import read_ahead
-from s3files.server.protocols.companion.service import enforce_token_types
-from s3files.server.protocols.companion.tokens import TokenScope, consume_file, type_allowed
+from s3files.server.protocols.companion.service import consume_or_abort, enforce_token_types
+from s3files.server.protocols.companion.tokens import TokenScope, type_allowed
 from s3files.server.protocols.tus.backends import Appended, appender_for
 from s3files.server.state import AppState
 from s3files.server.uploads.schemas import MultipartRequest
@@ -114,9 +114,9 @@ class TusService:
             description=None,
             sha256=None,
         )
-        if self.scope is not None:
-            await consume_file(self.state.sessions, self.scope)
         upload = await self.uploads.create_tus(request)
+        if self.scope is not None:  # counted once the upload is accepted
+            await consume_or_abort(self.state.sessions, self.scope, self.uploads, upload.id)
         try:
             multipart_id, staging_key = await self.appender.start(upload)
         except BaseException:

@@ -4,14 +4,22 @@ echoed key checked, another owner's upload out of reach, secrets stored hashed."
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import httpx
 
+from s3files import FileStore
+from s3files.server.auth import Authenticator
+from s3files.server.db.session import create_engine, session_factory
+from s3files.server.metrics import Metrics
+from s3files.server.protocols.companion.sweeper import sweep_once
+from s3files.server.state import AppState
+from s3files.store import AsyncFileStore
 from tests import samples
 from tests.protocols.conftest import content
-from tests.server.conftest import Service
+from tests.server.conftest import Service, run_async
 
 
 def mint(service: Service, who: str = "alice", **scope: Any) -> dict[str, Any]:
@@ -134,3 +142,46 @@ def test_another_owner_cannot_resume_complete_or_abort(service: Service) -> None
     )
     status = service.db_rows(f"select status from uploads where id = '{ident.replace('-', '')}'")
     assert status == [("aborted",)]
+
+
+def test_sweepers_on_several_replicas_record_each_small_file_once(service: Service) -> None:
+    """Three more sweepers (another "replica" on the same database and store) race the
+    service's own: every form upload becomes exactly one file, none is rejected."""
+    minted = mint(service, folder="raced")
+    for index in range(5):
+        signed = params(minted["companion_endpoint"], f"r{index}.png").json()
+        assert post_form(signed, samples.png()).status_code in (200, 201, 204)
+
+    async def replica() -> list[int]:
+        engine = create_engine(service.settings.database())
+        files = AsyncFileStore(FileStore.from_settings(service.settings))
+        state = AppState(
+            settings=service.settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            files=files,
+            authenticator=Authenticator(service.settings),
+            metrics=Metrics(),
+        )
+        try:
+            return list(await asyncio.gather(*(sweep_once(state) for _ in range(3))))
+        finally:
+            await files.aclose()
+            await state.reads.aclose()
+            await engine.dispose()
+
+    completed = run_async(replica())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = service.db_rows(
+            "select status, count(*) from uploads where original_filename like 'r_.png'"
+            " group by status"
+        )
+        if rows == [("complete", 5)]:
+            break
+        time.sleep(0.2)
+    assert rows == [("complete", 5)], (rows, completed)
+    assert sum(completed) <= 5  # what these sweepers completed; the service's did the rest
+    with service.client() as client:
+        items = client.get("/api/v1/files", params={"folder": "raced"}).json()["items"]
+    assert sorted(item["original_filename"] for item in items) == [f"r{i}.png" for i in range(5)]

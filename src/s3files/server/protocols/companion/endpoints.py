@@ -238,7 +238,7 @@ async def abort_multipart(
 @router.post(
     "/{token}/complete",
     response_model=FileOut,
-    responses=error_responses(400, 401, 404, 409, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422),
 )
 async def complete_small_file(token: TokenPath, body: ExplicitComplete, state: StateDep) -> FileOut:
     """Make a small file uploaded by the plugin's form visible now, rather than at the

@@ -147,8 +147,14 @@ def test_limits_and_types_are_refused(service: Service) -> None:
         uploader.upload()
     assert refused.value.status_code == 415
     with service.client() as client:
-        head = client.head(uploader.url, headers=TUS)
-        assert head.headers["Upload-Offset"] == "0"  # nothing was stored
+        assert client.head(uploader.url, headers=TUS).status_code == 410
+        upload_id = uploader.url.rstrip("/").rsplit("/", 1)[1]
+        status = client.get(f"/api/v1/uploads/{upload_id}").json()
+    assert (status["status"], status["reason"].split(":")[0]) == (
+        "rejected",
+        "unsupported_file_type",
+    )
+    assert not service.library().exists(status["key"])  # nothing was stored
 
 
 def test_creation_with_upload_checksum_mismatch_and_termination(service: Service) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 import anyio
 from sqlalchemy import CursorResult, delete, or_, update
 
-from s3files._errors import UnsupportedFileTypeError
-from s3files.direct import MULTIPART_LIFETIME, plan_parts
+from s3files._errors import InvalidInputError, UnsupportedFileTypeError
+from s3files.direct import MULTIPART_LIFETIME, Rejection, plan_parts
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, TusUpload, UploadStatus, utcnow
@@ -252,7 +252,11 @@ class TusService:
             hasher = CHECKSUMS[checksum[0]]() if checksum else None
             bounded = self._bounded(body, remaining, hasher)
             if offset == 0:
-                bounded = await self._check_first_bytes(upload, bounded)
+                try:
+                    bounded = await self._check_first_bytes(upload, bounded)
+                except InvalidInputError as exc:
+                    await self._refuse(upload_id, exc)
+                    raise
             else:
                 bounded = await read_ahead(bounded, self.state.limits.admission_bytes)
 
@@ -277,6 +281,20 @@ class TusService:
         if appended.offset < tus.upload_length:
             return upload, appended.offset, None
         return upload, appended.offset, await self.finish(upload_id)
+
+    async def _refuse(self, upload_id: uuid.UUID, exc: InvalidInputError) -> None:
+        """The first bytes are refused: nothing was stored; the upload becomes ``rejected``
+        (with why) and its state goes, so the client's next request answers 410."""
+        with anyio.CancelScope(shield=True):
+            await self.uploads.abort(upload_id)
+            async with unit_of_work(self.state.sessions) as session:
+                await session.execute(
+                    update(DirectUpload)
+                    .where(DirectUpload.id == upload_id)
+                    .values(status=UploadStatus.REJECTED, reason=Rejection(exc).reason)
+                    .execution_options(synchronize_session=False)
+                )
+                await session.execute(delete(TusUpload).where(TusUpload.id == upload_id))
 
     @staticmethod
     async def _bounded(

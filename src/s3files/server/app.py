@@ -51,7 +51,7 @@ from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
 from s3files.server.protocols.companion.endpoints import router as companion_router
-from s3files.server.protocols.companion.sweeper import sweep_forever
+from s3files.server.protocols.companion.sweeper import with_sweeper
 from s3files.server.protocols.tus.endpoints import router as tus_router
 from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
@@ -127,22 +127,20 @@ def create_app(
             failpoints=failpoints,
         )
         try:
-            async with anyio.create_task_group() as background:
-                if settings.companion_sweep_seconds > 0:  # small files sent by Uppy's forms
-                    background.start_soon(
-                        sweep_forever, app.state.s3files, settings.companion_sweep_seconds
-                    )
-                try:
-                    yield
-                finally:
-                    background.cancel_scope.cancel()
+            yield
         finally:
             await connector.aclose()
             await files.aclose()
             await app.state.s3files.reads.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="s3files", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="s3files",
+        version=__version__,
+        description=DESCRIPTION,
+        # the sweeper records small files Uppy sent by form (every replica runs one)
+        lifespan=with_sweeper(lifespan, settings.companion_sweep_seconds),
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -11,6 +11,9 @@ Uploads whose object never arrives are expired by ``s3files cleanup`` like any o
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import anyio
 from sqlalchemy import or_, select
@@ -25,7 +28,7 @@ from s3files.server.protocols.companion.tokens import TokenScope
 from s3files.server.state import AppState
 from s3files.server.uploads.service import UploadService
 
-__all__ = ["sweep_forever", "sweep_once"]
+__all__ = ["sweep_forever", "sweep_once", "with_sweeper"]
 
 logger = logging.getLogger("s3files.server")
 _BATCH = 200
@@ -85,3 +88,25 @@ async def sweep_forever(state: AppState, interval: float) -> None:
             logger.warning("companion_sweep_failed", extra={"fields": {"error": str(exc)}})
         except Exception:  # the database may be away for a moment: keep sweeping
             logger.exception("companion_sweep_failed")
+
+
+def with_sweeper(
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]], interval: float
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """``lifespan`` (which sets ``app.state.s3files``) with the sweeper running inside it
+    every ``interval`` seconds (0: never)."""
+
+    @asynccontextmanager
+    async def wrapped(app: Any) -> AsyncIterator[None]:
+        async with lifespan(app):
+            if interval <= 0:
+                yield
+                return
+            async with anyio.create_task_group() as background:
+                background.start_soon(sweep_forever, app.state.s3files, interval)
+                try:
+                    yield
+                finally:
+                    background.cancel_scope.cancel()
+
+    return wrapped

@@ -49,6 +49,9 @@ from s3files.server.local_store import router as local_store_router
 from s3files.server.logs import configure_logging
 from s3files.server.metrics import Metrics, MetricsMiddleware
 from s3files.server.previews.endpoints import router as previews_router
+from s3files.server.protocols.companion.endpoints import router as companion_router
+from s3files.server.protocols.companion.sweeper import with_sweeper
+from s3files.server.protocols.tus.endpoints import router as tus_router
 from s3files.server.quotas.endpoints import router as quotas_router
 from s3files.server.request_limits import RequestLimitsMiddleware
 from s3files.server.settings import ServiceSettings, load_service_settings
@@ -80,6 +83,8 @@ def api_router() -> APIRouter:
     router.include_router(buckets_router)
     router.include_router(uploads_router)
     router.include_router(info_router)
+    router.include_router(companion_router)
+    router.include_router(tus_router)
     return router
 
 
@@ -111,7 +116,8 @@ def create_app(
         title="s3files",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        # the sweeper records small files Uppy sent by form (every replica runs one)
+        lifespan=with_sweeper(lifespan, settings.companion_sweep_seconds),
         docs_url=None,  # served offline by install_docs
         redoc_url=None,
     )
@@ -121,13 +127,24 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_credentials=False,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
                 "Range",
                 "If-None-Match",
                 "Idempotency-Key",
+                # Uppy's Companion client, and tus clients
+                "Uppy-Versions",
+                "Tus-Resumable",
+                "Upload-Length",
+                "Upload-Offset",
+                "Upload-Metadata",
+                "Upload-Checksum",
+                "Upload-Defer-Length",
+                "Upload-Concat",
+                "X-HTTP-Method-Override",
+                "X-Requested-With",
             ],
             expose_headers=[
                 "ETag",
@@ -136,6 +153,17 @@ def create_app(
                 "Content-Length",
                 "Idempotent-Replayed",
                 "Retry-After",
+                "Location",
+                "Tus-Resumable",
+                "Tus-Version",
+                "Tus-Extension",
+                "Tus-Max-Size",
+                "Tus-Checksum-Algorithm",
+                "Upload-Offset",
+                "Upload-Length",
+                "Upload-Metadata",
+                "Upload-Expires",
+                "S3files-File-Id",
             ],
             max_age=3000,
         )

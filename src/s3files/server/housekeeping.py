@@ -14,7 +14,9 @@ and each is idempotent, so it can run again and again:
 5. objects with no record (orphans): deleted; staged form uploads (``.uploads/<id>``) that no
    pending upload owns, such as a form replayed after completion, are counted apart
    (``stale_staging_objects``) and deleted too;
-6. records whose object is gone: removed.
+6. records whose object is gone: removed;
+7. the tus state of uploads that are no longer pending (expired in step 1, aborted,
+   rejected): removed (step 1 already discarded their parts and pending chunk).
 
 Without ``fix`` it only reports. Every step keeps the unit-of-work rule: the database is
 read and written in short transactions, never while the store is called. Steps 5 and 6
@@ -29,12 +31,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from s3files._errors import ObjectNotFoundError, StoreError
 from s3files.direct import is_staging_key
-from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
+from s3files.server.db.models import (
+    DirectUpload,
+    FileRecord,
+    FileStatus,
+    TusUpload,
+    UploadStatus,
+    utcnow,
+)
 from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.logs import log_event
 from s3files.server.uploads.repository import UploadRepository
@@ -60,6 +69,7 @@ class CleanupReport:
     stale_temporary_files: int = 0
     stale_staging_objects: list[str] = field(default_factory=list)
     refused_aborts: list[str] = field(default_factory=list)  # "<upload id>: <why>"
+    closed_tus_uploads: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -93,6 +103,7 @@ async def cleanup(
         pending = await UploadRepository(session).pending_keys()
     await _reconcile(engine, sessions, files, report, cutoff, pending, fix)
     report.stale_temporary_files = await files.stale_temporary_files(older_than=cutoff, remove=fix)
+    await _closed_tus_uploads(sessions, report, fix)
     log_event("cleanup_finished", fixed=fix, **report.counts())
     return report
 
@@ -279,3 +290,20 @@ async def _reconcile(
                 await session.execute(
                     delete(DirectUpload).where(DirectUpload.file_id == missing.id)
                 )
+
+
+async def _closed_tus_uploads(
+    sessions: async_sessionmaker[AsyncSession], report: CleanupReport, fix: bool
+) -> None:
+    """tus state whose upload is closed (or gone): the upload row keeps its outcome."""
+    statement = (
+        select(TusUpload.id)
+        .outerjoin(DirectUpload, DirectUpload.id == TusUpload.id)
+        .where(or_(DirectUpload.id.is_(None), DirectUpload.status != UploadStatus.PENDING))
+        .limit(_BATCH)
+    )
+    async with unit_of_work(sessions) as session:
+        closed = list((await session.execute(statement)).scalars().all())
+        report.closed_tus_uploads.extend(str(ident) for ident in closed)
+        if fix and closed:
+            await session.execute(delete(TusUpload).where(TusUpload.id.in_(closed)))

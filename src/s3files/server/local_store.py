@@ -86,15 +86,16 @@ async def signed_form_upload(request: Request, state: StateDep) -> Response:
         raise ApiError(403, "policy_violation", "the key does not match the policy")
     if fields.get("Content-Type") != policy["content_type"]:
         raise ApiError(403, "policy_violation", "the content type does not match the policy")
-    # what the S3 server does with a POST form: the bytes, at most the policy's limit
-    await state.files.receive_upload(
+    # what the S3 server does with a POST form: the bytes, at most the policy's limit, and
+    # the ETag in the answer (Uppy's S3 plugin reads it)
+    etag = await state.files.receive_upload(
         policy["key"],
         form.file_chunks(),
         content_type=policy["content_type"],
         max_size=int(policy["max_size"]),
         allow_empty=False,
     )
-    return Response(status_code=204)
+    return Response(status_code=204, headers={"ETag": f'"{etag}"'} if etag else None)
 
 
 MAX_PART_BYTES = 5 * 1024**3

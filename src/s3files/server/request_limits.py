@@ -43,9 +43,17 @@ def _local_store_upload(method: str, path: str) -> bool:
     )
 
 
-# The routes whose bodies are files: the files API's two uploads and the local store's
-# form and part routes (what S3 would receive in a direct upload).
-UPLOAD_ROUTES: tuple[Callable[[str, str], bool], ...] = (_files_upload, _local_store_upload)
+def _tus_upload(method: str, path: str) -> bool:
+    return method in ("POST", "PATCH") and path.startswith("/api/v1/tus")
+
+
+# The routes whose bodies are files: the files API's two uploads, the local store's form
+# and part routes (what S3 would receive in a direct upload) and tus's POST and PATCH.
+UPLOAD_ROUTES: tuple[Callable[[str, str], bool], ...] = (
+    _files_upload,
+    _local_store_upload,
+    _tus_upload,
+)
 
 
 def is_upload_route(method: str, path: str) -> bool:

@@ -45,6 +45,10 @@ class ServiceSettings(Settings):
     default_quota_files: int | None = Field(
         None, ge=0, validation_alias="S3FILES_DEFAULT_QUOTA_FILES"
     )
+    # how often each replica completes small files Uppy sent by form (0: never)
+    companion_sweep_seconds: float = Field(
+        10.0, ge=0, validation_alias="S3FILES_COMPANION_SWEEP_SECONDS"
+    )
 
     @field_validator("s3files_key_prefix")
     @classmethod

@@ -20,7 +20,9 @@ __all__ = [
     "FileStatus",
     "FolderRecord",
     "Quota",
+    "TusUpload",
     "UploadStatus",
+    "UploadToken",
     "utcnow",
 ]
 
@@ -172,11 +174,14 @@ class DirectUpload(Base):
     file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     expires_at: Mapped[datetime] = mapped_column()
     completing_until: Mapped[datetime | None] = mapped_column()
+    # the upload token a Companion-route upload was created with (None: an API upload)
+    token_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         Index("ix_uploads_status_expires", "status", "expires_at"),
+        Index("ix_uploads_token_status", "token_id", "status"),
         Index("ix_uploads_owner", "owner"),
     )
 
@@ -192,4 +197,51 @@ class Quota(Base):
     owner: Mapped[str] = mapped_column(String(255), primary_key=True)
     max_bytes: Mapped[int | None] = mapped_column(BigInteger)
     max_files: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UploadToken(Base):
+    """A short-lived upload token for the Companion routes (``/api/v1/companion/<token>``):
+    one owner's authority, optionally narrowed to a folder, a size, types and a number of
+    files. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "upload_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(255))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    folder: Mapped[str | None] = mapped_column(String(1024))
+    max_file_size: Mapped[int | None] = mapped_column(BigInteger)
+    allowed_types: Mapped[list[str] | None] = mapped_column(JSON)
+    max_files: Mapped[int | None] = mapped_column(BigInteger)
+    files_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_upload_tokens_owner", "owner"),)
+
+
+class TusUpload(Base):
+    """The protocol state of a tus upload; the upload itself is its ``uploads`` row (same
+    id, kind ``tus``), so completion, quotas, expiry and cleanup are the direct uploads'.
+
+    ``offset`` counts the bytes received. On S3, ``parts`` lists the multipart parts
+    uploaded ([number, etag, size]) and the bytes after them, fewer than a part, wait in
+    the pending-chunk object (the upload's ``staging_key``, ``pending_size`` bytes); on the
+    local disk the bytes are an append-only partial file at ``staging_key``.
+    ``locked_until`` is the lease of the one PATCH in flight.
+    """
+
+    __tablename__ = "tus_uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    upload_length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    parts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    pending_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    raw_metadata: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -31,7 +31,10 @@ router = APIRouter(prefix="/api/v1/uploads", tags=["direct uploads"])
 
 
 @router.post(
-    "", status_code=201, response_model=UploadForm, responses=error_responses(400, 401, 413, 415)
+    "",
+    status_code=201,
+    response_model=UploadForm,
+    responses=error_responses(400, 401, 403, 413, 415),
 )
 async def create_upload(
     body: UploadRequest, state: StateDep, principal: PrincipalDep
@@ -54,7 +57,7 @@ async def create_upload(
     "/multipart",
     status_code=201,
     response_model=MultipartOut,
-    responses=error_responses(400, 401, 413, 415),
+    responses=error_responses(400, 401, 403, 413, 415),
 )
 async def create_multipart_upload(
     body: MultipartRequest, state: StateDep, principal: PrincipalDep
@@ -107,7 +110,7 @@ async def list_uploaded_parts(
 @router.post(
     "/{upload_id:uuid}/complete",
     response_model=FileOut,
-    responses=error_responses(400, 401, 404, 409, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422),
 )
 async def complete_upload(
     upload_id: uuid.UUID,

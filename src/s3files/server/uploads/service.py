@@ -36,6 +36,7 @@ from s3files.server.state import AppState
 from s3files.server.uploads.repository import UploadRepository
 from s3files.server.uploads.schemas import MultipartRequest, UploadRequest
 from s3files.store import AsyncFileStore
+from s3files.stores.direct_uploads import MAX_PARTS, MIN_PART_SIZE
 
 __all__ = ["COMPLETION_LEASE", "UploadService", "folder_of"]
 
@@ -72,14 +73,17 @@ class UploadService:
 
     # Create -------------------------------------------------------------------------
 
-    async def _plan(self, request: UploadRequest, *, size: int | None) -> DirectUploadPlan:
+    async def _plan(
+        self, request: UploadRequest, *, size: int | None, size_declared: bool = True
+    ) -> DirectUploadPlan:
         check_description(request.description)
         if request.metadata is not None:
             check_metadata(request.metadata)
         folder = folder_of(request)
         async with unit_of_work(self.state.sessions) as session:  # quota: checked when signed
             await enforce_quota(
-                session, self.principal.owner, self.state.settings, add_bytes=size or 0,
+                session, self.principal.owner, self.state.settings,
+                add_bytes=(size or 0) if size_declared else 0,
                 lock=False,
             )  # fmt: skip
         expires_in = None
@@ -96,17 +100,26 @@ class UploadService:
             owner=self.principal.owner,
         )
 
-    async def _record(self, plan: DirectUploadPlan, request: UploadRequest) -> DirectUpload:
+    async def _record(
+        self,
+        plan: DirectUploadPlan,
+        request: UploadRequest,
+        *,
+        kind: str | None = None,
+        size_declared: bool = True,
+        token_id: uuid.UUID | None = None,
+    ) -> DirectUpload:
         upload = DirectUpload(
             id=plan.upload_id,
             owner=self.principal.owner,
             key=plan.key,
             staging_key=plan.staging_key,
-            kind="multipart" if plan.parts else "post",
+            kind=kind or ("multipart" if plan.parts else "post"),
+            token_id=token_id,
             original_filename=plan.filename,
             content_type=plan.content_type,
             max_size=plan.max_size,
-            expected_size=plan.parts.size if plan.parts else None,
+            expected_size=plan.parts.size if plan.parts and size_declared else None,
             expected_sha256=request.sha256,
             folder=folder_of(request),
             description=request.description,
@@ -119,22 +132,36 @@ class UploadService:
             await UploadRepository(session).add(upload)
         return upload
 
-    async def create_post(self, request: UploadRequest) -> tuple[DirectUpload, PresignedPost]:
+    async def create_post(
+        self, request: UploadRequest, *, token_id: uuid.UUID | None = None
+    ) -> tuple[DirectUpload, PresignedPost]:
         """Record a pending form upload, then sign its form (to the staging key)."""
         plan = await self._plan(request, size=None)
-        upload = await self._record(plan, request)  # committed before anything is signed
+        # committed before anything is signed
+        upload = await self._record(plan, request, token_id=token_id)
         try:
             return upload, await self.files.sign_direct_upload(plan)
         except BaseException as exc:
             await self._give_up(upload, exc)
             raise
 
-    async def create_multipart(self, request: MultipartRequest) -> tuple[DirectUpload, int, int]:
+    async def create_multipart(
+        self,
+        request: MultipartRequest,
+        *,
+        size_declared: bool = True,
+        token_id: uuid.UUID | None = None,
+    ) -> tuple[DirectUpload, int, int]:
         """Record a pending multipart upload, start it in the store, record its id;
-        returns (upload, part size, part count)."""
-        plan = await self._plan(request, size=request.size)
+        returns (upload, part size, part count).
+
+        Without ``size_declared`` (clients that do not say the size, such as Uppy's S3
+        plugin) ``request.size`` is only the upper bound: the upload is recorded without an
+        expected size, the quota is checked at completion, and any number of parts up to
+        what the limit allows may be sent."""
+        plan = await self._plan(request, size=request.size, size_declared=size_declared)
         assert plan.parts is not None
-        upload = await self._record(plan, request)
+        upload = await self._record(plan, request, size_declared=size_declared, token_id=token_id)
         try:
             multipart_id = await self.files.start_multipart(
                 plan.key, content_type=plan.content_type
@@ -147,6 +174,13 @@ class UploadService:
             stored.multipart_id = multipart_id
         upload.multipart_id = multipart_id
         return upload, plan.parts.part_size, plan.parts.part_count
+
+    async def create_tus(self, request: MultipartRequest) -> DirectUpload:
+        """Record a pending tus upload of ``request.size`` bytes (kind ``tus``): planned,
+        limited and quota-checked like a multipart upload; the tus router sends the bytes
+        to the store and then calls ``complete``."""
+        plan = await self._plan(request, size=request.size)
+        return await self._record(plan, request, kind="tus")
 
     async def _give_up(self, upload: DirectUpload, exc: BaseException) -> None:
         """Signing or starting failed: the pending record becomes ``aborted``, with why."""
@@ -185,8 +219,7 @@ class UploadService:
     ) -> dict[int, PresignedURL]:
         upload = await self.get(upload_id)
         multipart_id = self._require_open_multipart(upload)
-        assert upload.expected_size is not None
-        part_count = -(-upload.expected_size // self._part_size(upload))
+        part_count = self._part_count_bound(upload)
         if max(numbers) > part_count:
             raise ApiError(400, "invalid_part_numbers", f"this upload has {part_count} parts")
         return await self.files.presign_parts(upload.key, multipart_id, numbers)
@@ -195,6 +228,13 @@ class UploadService:
     def _part_size(upload: DirectUpload) -> int:
         assert upload.expected_size is not None
         return plan_parts(upload.expected_size)[0]
+
+    def _part_count_bound(self, upload: DirectUpload) -> int:
+        """The parts an upload has (declared size) or may have at most (size unknown:
+        every part but the last is at least the store's minimum)."""
+        if upload.expected_size is not None:
+            return -(-upload.expected_size // self._part_size(upload))
+        return min(MAX_PARTS, max(1, -(-upload.max_size // MIN_PART_SIZE)))
 
     async def uploaded_parts(self, upload_id: uuid.UUID) -> list[UploadPart]:
         upload = await self.get(upload_id)
@@ -326,12 +366,15 @@ class UploadService:
 
     async def _assemble(self, upload: DirectUpload) -> None:
         """Complete the store's multipart upload (once; a retry finds the object)."""
-        assert upload.multipart_id is not None and upload.expected_size is not None
+        assert upload.multipart_id is not None
         if await self.files.exists(upload.key):
             return
-        count = -(-upload.expected_size // self._part_size(upload))
         parts = await self.files.list_parts(upload.key, upload.multipart_id)
         numbers = [part.number for part in parts]
+        if upload.expected_size is not None:
+            count = -(-upload.expected_size // self._part_size(upload))
+        else:  # size not declared: the parts sent, which must have no gap
+            count = max(numbers, default=1)
         if numbers != list(range(1, count + 1)):
             missing = sorted(set(range(1, count + 1)) - set(numbers))
             raise ApiError(

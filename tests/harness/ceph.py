@@ -611,6 +611,19 @@ def _get_ok(endpoint: str) -> bool:
         return False
 
 
+def _create_bucket(server: S3Server, name: str) -> None:
+    """CreateBucket through boto3 (installed with the service), for ``--bucket``."""
+    import boto3
+
+    boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name=server.region,
+    ).create_bucket(Bucket=name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m tests.harness.ceph``: run a cluster until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(
@@ -625,6 +638,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="folder for the cluster's files (default: a temporary folder, removed at exit)",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="start timeout (s)")
+    parser.add_argument(
+        "--bucket", action="append", default=[], help="create this bucket once it runs (repeatable)"
+    )
     args = parser.parse_args(argv)
 
     stop_event = threading.Event()
@@ -645,6 +661,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack.callback(cluster.stop)
         t0 = time.monotonic()
         server = cluster.start(args.timeout)
+        for name in args.bucket:
+            _create_bucket(server, name)
         info = {
             "endpoint_url": server.endpoint_url,
             "access_key": server.access_key,
@@ -653,6 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "kms_key_id": KMS_KEY_ID,
             "workdir": str(cluster.workdir),
             "start_seconds": round(time.monotonic() - t0, 2),
+            "buckets": args.bucket,
         }
         print(json.dumps(info), flush=True)
         while not stop_event.wait(0.5):

@@ -251,8 +251,11 @@ class Reads:
     async def _on_asyncpg(self, prepared: _Prepared, parameters: Mapping[str, Any] | None) -> Any:
         pool = await self._asyncpg_pool()
         timeout = float(getattr(self._engine.sync_engine.pool, "_timeout", 10.0))
+        # the pool timeout bounds the wait for a connection another read holds, as
+        # SQLAlchemy's does, not the opening of a new one (asyncpg's covers both)
+        room = pool.get_idle_size() > 0 or pool.get_size() < pool.get_max_size()
         try:
-            connection = await pool.acquire(timeout=timeout)
+            connection = await pool.acquire(timeout=None if room else timeout)
         except TimeoutError:  # as the service's pool answers: 503 busy
             raise PoolTimeoutError(f"no connection for a read within {timeout} s") from None
         try:

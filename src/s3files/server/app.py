@@ -131,6 +131,7 @@ def create_app(
             limits=limits,
             failpoints=failpoints,
         )
+        app.state.s3files.authenticator.reads = app.state.s3files.reads  # key lookups
         try:
             yield
         finally:

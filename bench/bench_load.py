@@ -597,6 +597,8 @@ def run_setup(
     service = start_service(setup.env | args.service_env, run_dir, run_dir / "service.log")
     stack.callback(service.stop)
     service.wait_ready("/healthz")
+    if args.service_nice:
+        renice(service.pid, args.service_nice)
     print(f"service: pid {service.pid} at {service.url}", flush=True)
     lines: list[Line] = []
     problems: list[str] = []
@@ -616,6 +618,12 @@ def run_setup(
         problems += probe_failures(probed)
     service.stop()
     return lines, [f"{setup.label}: {problem}" for problem in problems]
+
+
+def renice(pid: int, nice: int) -> None:
+    """Every thread of ``pid`` (and those it starts later) at niceness ``nice``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
 
 
 @contextlib.contextmanager
@@ -820,6 +828,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=10,
         help="niceness of the load generator's thread while it sends (the service, its"
         " prober, the database and the store keep theirs; 0: as started)",
+    )
+    add(
+        "--service-nice",
+        type=int,
+        default=0,
+        help="niceness given to every thread of the service once started (a diagnosis: below"
+        " 0 needs root; tells CPU contention on the machine from the service's own work)",
     )
     add(
         "--profile",

@@ -53,7 +53,7 @@ from sqlalchemy import Dialect, Engine, Select, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, configure_mappers
 
 __all__ = ["Reads"]
 
@@ -83,6 +83,7 @@ class _Prepared:
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in self.order
         ]
+        configure_mappers()  # a record's attributes need it (no ORM query may have run yet)
         mapper: Any = model.__mapper__
         self.columns: list[tuple[str, _Processor]] = [
             (

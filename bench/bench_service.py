@@ -266,9 +266,11 @@ def proc_status(pid: int) -> dict[str, int]:
     return figures
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` (all threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def proc_cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time of ``pid`` (all threads) so far; with ``thread``, of that
+    thread only (the main thread's id is the pid: the service's event loop)."""
+    where = f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat"
+    fields = Path(where).read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
@@ -281,6 +283,7 @@ class Watched:
     rss_after: int = 0
     hwm_reset: bool = False
     cpu_seconds: float = 0.0
+    loop_cpu_seconds: float = 0.0  # of the main thread alone (the event loop)
     samples: int = 0
 
     @property
@@ -300,7 +303,7 @@ def watch(pid: int) -> Iterator[Watched]:
         watched.hwm_reset = False
     watched.rss_before = proc_status(pid)["VmRSS"]
     watched.rss_peak = watched.rss_before
-    cpu_before = proc_cpu_seconds(pid)
+    cpu_before, loop_before = proc_cpu_seconds(pid), proc_cpu_seconds(pid, pid)
     stop = threading.Event()
 
     def sample() -> None:
@@ -322,6 +325,7 @@ def watch(pid: int) -> Iterator[Watched]:
             peak = max(watched.rss_peak, status["VmRSS"])
             watched.rss_peak = max(peak, status["VmHWM"]) if watched.hwm_reset else peak
             watched.cpu_seconds = proc_cpu_seconds(pid) - cpu_before
+            watched.loop_cpu_seconds = proc_cpu_seconds(pid, pid) - loop_before
 
 
 def s3_server_pids(server: S3Endpoint) -> tuple[int, ...]:

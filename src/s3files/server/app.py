@@ -27,10 +27,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from s3files import __version__
@@ -38,7 +40,9 @@ from s3files.server.buckets.endpoints import router as buckets_router
 from s3files.server.docs import PAGE_CSP, SECURITY_HEADERS, install_docs
 from s3files.server.errors import document_errors, install_error_handlers
 from s3files.server.failpoints import Failpoints
+from s3files.server.files.endpoints import get_file
 from s3files.server.files.endpoints import router as files_router
+from s3files.server.files.record_read import RecordReadShortcut
 from s3files.server.folders.endpoints import files_batch_router
 from s3files.server.folders.endpoints import router as folders_router
 from s3files.server.folders.zip_endpoints import files_zip_router, folders_zip_router
@@ -88,6 +92,12 @@ def api_router() -> APIRouter:
     return router
 
 
+def _route_of(endpoint: Any) -> APIRoute:
+    """The files route that ``endpoint`` answers."""
+    found = [r for r in files_router.routes if isinstance(r, APIRoute) and r.endpoint is endpoint]
+    return found[0]
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -121,6 +131,8 @@ def create_app(
         docs_url=None,  # served offline by install_docs
         redoc_url=None,
     )
+    # innermost: GET /api/v1/files/{id} answered without routing (files/record_read.py)
+    app.add_middleware(RecordReadShortcut, route=_route_of(get_file))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(

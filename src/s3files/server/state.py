@@ -80,6 +80,7 @@ async def open_app_state(
         limits=limits,
         failpoints=failpoints or Failpoints(),
     )
+    state.authenticator.reads = state.reads  # key lookups on the driver's connection
     try:
         yield state
     finally:

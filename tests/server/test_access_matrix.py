@@ -374,6 +374,14 @@ def zipped_private(service: Service, files: Seeded, actor: str | None, r: httpx.
     assert [archive.read(name) for name in archive.namelist()] == [samples.pdf()]
 
 
+def link_zips_private(
+    service: Service, files: Seeded, actor: str | None, r: httpx.Response
+) -> None:
+    assert service.keys[str(actor)] not in r.json()["url"]
+    with service.client(None) as anonymous:  # the link needs no key
+        zipped_private(service, files, actor, anonymous.get(r.json()["url"]))
+
+
 def usage_of_caller(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
     assert r.json()["owner"] == actor
     assert (r.json()["files"] > 0) == (actor == "alice"), r.json()
@@ -446,6 +454,11 @@ FOLDER_CELLS: list[Cell] = [
          own_tree(200), zipped_private),
     Cell("POST /files/zip", lambda c, f: c.post(f"{API}/zip", json={"ids": [_id(f, "private")]}),
          owners_and_admins(200), zipped_private),
+    Cell("POST /files/zip-link",
+         lambda c, f: c.post(f"{API}/zip-link", json={"ids": [_id(f, "private")]}),
+         owners_and_admins(200), link_zips_private),
+    Cell("POST /folders/zip-link", lambda c, f: c.post(f"{FOLDERS}/zip-link", json={"path": "docs"}),
+         own_tree(200), link_zips_private),
     Cell("GET /usage", lambda c, f: c.get("/api/v1/usage"), any_owner(200), usage_of_caller),
     Cell("GET /quotas/alice", lambda c, f: c.get("/api/v1/quotas/alice"), admins_only(200)),
     Cell("PUT /quotas/alice", lambda c, f: c.put("/api/v1/quotas/alice", json={"max_bytes": 10**9}),

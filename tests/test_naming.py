@@ -22,7 +22,7 @@ from s3files import (
     sanitize_filename,
 )
 from s3files._errors import ConfigurationError
-from s3files.naming import sanitize_folder, validate_key
+from s3files.naming import folder_path, sanitize_folder, validate_key
 from tests.corpus import HOSTILE_FILENAMES
 
 NOW = datetime(2025, 1, 15, 14, 30, 22, tzinfo=UTC)
@@ -59,6 +59,41 @@ def test_hostile_folders_stay_inside(name: str) -> None:
         return
     for segment in filter(None, folder.split("/")):
         assert_safe_segment(segment)
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILENAMES)
+def test_hostile_folder_paths_stay_inside_and_visible(name: str) -> None:
+    try:
+        path = folder_path(name)
+    except InvalidKeyError:
+        return
+    assert path == folder_path(path)  # stable: stored paths are their own folder path
+    assert not path.startswith("/") and not path.endswith("/")
+    for segment in path.split("/") if path else []:
+        assert segment and segment == segment.strip() and set(segment) - {"."}
+        assert unicodedata.is_normalized("NFC", segment)
+        assert not any(unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} for c in segment)
+        assert not any(unicodedata.category(c) == "Cf" and c != "\u200d" for c in segment)
+    assert folder_path(sanitize_folder(path)) == sanitize_folder(path)
+
+
+def test_folder_paths_keep_names_and_keys_take_the_conservative_form() -> None:
+    assert folder_path("Holiday 🌴") == "Holiday 🌴"
+    assert sanitize_folder(folder_path("Holiday 🌴")) == "Holiday _"
+    assert folder_path("/\u202eשלום\u200f/ 👨\u200d👩\u200d👧 //cafe\u0301/") == (  # noqa: RUF001
+        "שלום/👨\u200d👩\u200d👧/café"
+    )
+    assert folder_path("a\\b") == "a/b"
+    assert folder_path("a/.../b") == "a/b"
+    assert folder_path("con/Holiday _") == "con/Holiday _"  # only keys avoid device names
+    for climbing in ("a/../b", "..", " . /x", "x/..\\y"):
+        with pytest.raises(InvalidKeyError):
+            folder_path(climbing)
+    with pytest.raises(InvalidKeyError):
+        folder_path("/".join(["🌴"] * 17))
+    with pytest.raises(InvalidKeyError):
+        folder_path("/".join(["🌴" * 40] * 4))  # past 512 bytes
+    assert folder_path(None) == folder_path("") == folder_path("/") == ""
 
 
 def test_examples() -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "build_key",
     "display_name",
     "file_extension",
+    "folder_path",
     "name_upload",
     "owner_prefix",
     "render_folder_template",
@@ -202,26 +203,25 @@ def owner_prefix(template: str, owner: str | None) -> str:
     return sanitize_folder(template.replace("{owner}", segment))
 
 
-def sanitize_folder(folder: str | None) -> str:
-    """A safe folder path ('a/b/c', no leading or trailing slash) from untrusted input.
-
-    Each segment is cleaned like a filename; empty segments are dropped; ``.`` and ``..``
-    are refused rather than silently resolved, since they always mean a mistake or an attack.
-    """
+def _folder_segments(folder: str | None) -> list[str] | None:
+    """The raw segments of a folder path ('/' and '\\' both separate), None for the top
+    level; ``.`` and ``..`` refused."""
     if not folder:
-        return ""
+        return None
     if not isinstance(folder, str):
         raise InvalidKeyError("folder must be a string", reason="invalid_folder")
-    segments = []
-    for raw in folder.replace("\\", "/").split("/"):
+    segments = folder.replace("\\", "/").split("/")
+    for raw in segments:
         stripped = raw.strip()
         if stripped in {".", ".."}:
             raise InvalidKeyError(
                 f"folder {folder[:80]!r} contains a '{stripped}' segment", reason="invalid_folder"
             )
-        cleaned = _truncate_utf8(_clean_segment(raw), MAX_FILENAME_BYTES).rstrip(" .")
-        if cleaned:
-            segments.append(f"_{cleaned}" if _names_a_device(cleaned) else cleaned)
+    return segments
+
+
+def _checked_folder(segments: list[str]) -> str:
+    """``segments`` joined, within the limits of depth and length."""
     if len(segments) > MAX_FOLDER_DEPTH:
         raise InvalidKeyError(
             f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels", reason="invalid_folder"
@@ -232,6 +232,61 @@ def sanitize_folder(folder: str | None) -> str:
             f"folder is longer than {MAX_FOLDER_BYTES} bytes", reason="invalid_folder"
         )
     return joined
+
+
+def _visible_segment(raw: str) -> str:
+    """One folder name as people see it: NFC, invisible and control characters dropped
+    (a joiner inside an emoji sequence stays), any space a plain space, trimmed."""
+    text = unicodedata.normalize("NFC", raw)
+    kept: list[str] = []
+    for index, char in enumerate(text):
+        if char == _ZERO_WIDTH_JOINER and _keeps_joiner(text, index):
+            kept.append(char)
+        elif unicodedata.category(char) in _DROPPED_CATEGORIES:
+            continue
+        else:
+            kept.append(" " if char.isspace() else char)
+    cleaned = _truncate_utf8("".join(kept).strip(), MAX_FILENAME_BYTES).rstrip()
+    return "" if set(cleaned) <= {"."} else cleaned
+
+
+def folder_path(folder: str | None) -> str:
+    """The folder path people see ('Holiday 🌴/2026', no leading or trailing slash) from
+    untrusted input: what a file's record holds, listings and zips show.
+
+    Names are kept as given, like ``display_name``: Unicode NFC; control, bidi, zero-width
+    and other invisible characters dropped; spaces around each name trimmed. ``/`` and
+    ``\\`` separate names; empty names (``a//b``, a leading ``/``) are dropped; ``.`` and
+    ``..`` are refused, since they always mean a mistake or an attack. An object key uses
+    the conservative ``sanitize_folder`` form of it. A path already in that form (every
+    folder stored before names were kept) is its own folder path.
+
+    >>> folder_path("/Holiday 🌴/תמונות\u200f/")
+    'Holiday 🌴/תמונות'
+    """
+    segments = _folder_segments(folder)
+    if segments is None:
+        return ""
+    return _checked_folder([name for name in map(_visible_segment, segments) if name])
+
+
+def sanitize_folder(folder: str | None) -> str:
+    """A safe folder path for object keys ('a/b/c', no leading or trailing slash) from
+    untrusted input or from a ``folder_path``.
+
+    Each segment is cleaned like a filename (``sanitize_filename``: 'Holiday 🌴' is
+    'Holiday _'); empty segments are dropped; ``.`` and ``..`` are refused rather than
+    silently resolved, since they always mean a mistake or an attack.
+    """
+    raw_segments = _folder_segments(folder)
+    if raw_segments is None:
+        return ""
+    segments = []
+    for raw in raw_segments:
+        cleaned = _truncate_utf8(_clean_segment(raw), MAX_FILENAME_BYTES).rstrip(" .")
+        if cleaned:
+            segments.append(f"_{cleaned}" if _names_a_device(cleaned) else cleaned)
+    return _checked_folder(segments)
 
 
 def validate_key(key: str) -> str:

@@ -1,5 +1,6 @@
 """Signatures without I/O: SigV4 presigned URLs and POST policies for S3, HMAC tokens for
-URLs that the s3files service serves for the local-disk store.
+URLs that the s3files service serves for the local-disk store and for its own short-lived
+links (``LocalURLSigner.sign_token``: zip downloads).
 
 The SigV4 signer derives its signing key once per day and region and caches it, so a
 presigned URL costs a few HMACs and string joins; ``bench_presign`` in
@@ -242,6 +243,49 @@ class LocalURLSigner:
         if (now or datetime.now(UTC)).timestamp() > expires:
             raise ExpiredSignatureError("upload policy has expired")
         return policy
+
+    def _token_digest(self, purpose: str, encoded: str) -> str:
+        payload = f"token\n{purpose}\n{encoded}".encode()
+        digest = hmac.new(self._secret, payload, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def sign_token(
+        self,
+        purpose: str,
+        claims: Mapping[str, Any],
+        *,
+        expires_in: int,
+        now: datetime | None = None,
+    ) -> tuple[str, datetime]:
+        """A URL-safe token carrying ``claims`` (JSON) for one ``purpose`` until it
+        expires, and the expiry time; ``verify_token`` gives the claims back. A token of
+        one purpose is never valid for another, nor as a URL signature or a policy."""
+        expires_at = (now or datetime.now(UTC)) + timedelta(seconds=expires_in)
+        body = {**claims, "exp": int(expires_at.timestamp())}
+        encoded = base64.urlsafe_b64encode(
+            json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        )
+        text = encoded.rstrip(b"=").decode()
+        return f"{text}.{self._token_digest(purpose, text)}", expires_at
+
+    def verify_token(
+        self, purpose: str, token: str, *, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """The claims of a token made by ``sign_token`` for ``purpose``, or raise
+        ``InvalidSignatureError`` (forged, altered, another purpose) or
+        ``ExpiredSignatureError``."""
+        text, dot, signature = token.partition(".")
+        if not dot or not hmac.compare_digest(self._token_digest(purpose, text), signature):
+            raise InvalidSignatureError("the link's signature does not match")
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+            expires = int(claims.pop("exp"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidSignatureError("malformed link") from exc
+        if (now or datetime.now(UTC)).timestamp() > expires:
+            raise ExpiredSignatureError("the link has expired; ask for a new one")
+        return claims
 
     def verify(
         self, method: str, key: str, query: Mapping[str, str], *, now: datetime | None = None

@@ -34,7 +34,9 @@ __all__ = [
     "UploadPolicy",
     "UploadValidator",
     "ValidatedContent",
+    "canonical_type",
     "resolve_content_type",
+    "same_type",
     "sniff_mime_type",
 ]
 
@@ -98,6 +100,51 @@ _CONTAINER_REFINEMENTS: dict[str, frozenset[str]] = {
     ),
     "text/plain": frozenset({"application/json"}),
 }
+# Names of one type under another name: what libmagic, Python's table, /etc/mime.types or a
+# browser say may differ (text/xml and application/xml are both registered for XML, RFC
+# 7303). Each alias maps to the name s3files stores; a type not listed is its own name.
+_ALIASES: dict[str, str] = {
+    "text/xml": "application/xml",
+    "text/x-script.python": "text/x-python",
+    "text/x-python3": "text/x-python",
+    "application/x-python": "text/x-python",
+    "text/x-shellscript": "text/x-sh",
+    "application/x-sh": "text/x-sh",
+    "application/x-shellscript": "text/x-sh",
+    "application/javascript": "text/javascript",
+    "application/x-javascript": "text/javascript",
+    "application/x-zip-compressed": "application/zip",
+    "application/x-zip": "application/zip",
+    "application/x-gzip": "application/gzip",
+    "application/x-rar-compressed": "application/vnd.rar",
+    "application/x-rar": "application/vnd.rar",
+    "application/x-sqlite3": "application/vnd.sqlite3",
+    "application/x-pdf": "application/pdf",
+    "application/x-msdos-program": "application/x-msdownload",
+    "application/x-dosexec": "application/x-msdownload",
+    "application/font-woff": "font/woff",
+    "image/x-icon": "image/vnd.microsoft.icon",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/vnd.wave": "audio/wav",
+    "audio/x-flac": "audio/flac",
+    "audio/mp3": "audio/mpeg",
+}
+
+
+def canonical_type(content_type: str) -> str:
+    """The one name s3files uses for a MIME type (parameters and case dropped, aliases
+    resolved): ``text/xml`` is ``application/xml``, ``application/x-zip-compressed`` is
+    ``application/zip``."""
+    bare = content_type.split(";", 1)[0].strip().lower()
+    return _ALIASES.get(bare, bare)
+
+
+def same_type(first: str, second: str) -> bool:
+    """Whether two MIME type names mean the same type (see ``canonical_type``)."""
+    return canonical_type(first) == canonical_type(second)
+
+
 # Types that Python's built-in table lacks (it reads the rest from /etc/mime.types, which a
 # minimal system may not have): the answer must not depend on the machine.
 _EXTRA_TYPES = {
@@ -266,32 +313,40 @@ def resolve_content_type(sniffed: str, extension: str, claimed: str | None = Non
     """Reconcile the sniffed type with what the extension and the client claim.
 
     The sniffed type wins, except that an extension may refine a generic answer (text/plain
-    named .csv is text/csv; a zip named .docx is a Word document). Plain text claimed as
-    something else, or named with an extension of a format without a signature (.json,
-    .xml), stays text/plain (it cannot do harm as text). Any other contradiction between
-    content and name or claim (a PDF named .jpg, an executable named .txt, text or HTML
-    named .pdf or .png: see ``SIGNATURE_FORMATS``) raises ``UnsupportedFileTypeError`` with
-    reason ``type_mismatch``.
+    named .csv is text/csv; a zip named .docx is a Word document; XML named .rss is
+    application/x-rss+xml). Two names of one type agree (text/xml and application/xml,
+    application/x-zip-compressed and application/zip: see ``canonical_type``), and the
+    answer is given by its canonical name. Plain text claimed as something else, or named
+    with an extension of a format without a signature (.json, .xml), stays text/plain (it
+    cannot do harm as text). Any other contradiction between content and name or claim (a
+    PDF named .jpg, an executable named .txt, text or HTML named .pdf or .png: see
+    ``SIGNATURE_FORMATS``) raises ``UnsupportedFileTypeError`` with reason
+    ``type_mismatch``.
     """
-    content_type = sniffed
+    content_type = canonical_type(sniffed)
+    sniffed = content_type
     expected = expected_type_for_extension(extension)
     for promise, source in ((expected, f"extension .{extension}"), (claimed, "claimed type")):
         if not promise:
             continue
-        promise = promise.split(";", 1)[0].strip().lower()
+        promise = canonical_type(promise)
         if promise in (content_type, "application/octet-stream"):
             continue
         plain_text = content_type == "text/plain" or (
             sniffed == "text/plain" and content_type.startswith("text/")  # refined: .csv, .md
         )
-        held_to_signature = source != "claimed type" and promise in SIGNATURE_FORMATS
+        from_name = source != "claimed type"
+        held_to_signature = from_name and promise in SIGNATURE_FORMATS
         if plain_text and not promise.startswith("text/") and not held_to_signature:
             continue  # plain text is inert: stored and served as text, never as claimed
         if content_type.startswith("text/") and promise.startswith("text/"):
-            content_type = promise if source != "claimed type" else content_type
+            content_type = promise if from_name else content_type
             continue
         if promise in _CONTAINER_REFINEMENTS.get(content_type, frozenset()):
             content_type = promise
+            continue
+        if content_type == "application/xml" and promise.endswith("+xml"):
+            content_type = promise if from_name else content_type  # XML named .rss, .atom
             continue
         if any(content_type.startswith(f) and promise.startswith(f) for f in _MEDIA_FAMILIES):
             continue
@@ -328,7 +383,11 @@ class UploadPolicy:
         return ext
 
     def check_mime_type(self, content_type: str) -> None:
-        if self.allowed_mime_types is not None and content_type not in self.allowed_mime_types:
+        """Raise unless the type (under any of its names) is on the allowlist."""
+        if self.allowed_mime_types is None or content_type in self.allowed_mime_types:
+            return
+        wanted = canonical_type(content_type)
+        if not any(canonical_type(allowed) == wanted for allowed in self.allowed_mime_types):
             raise UnsupportedFileTypeError(
                 f"content type {content_type} is not allowed", reason="mime_type_not_allowed"
             )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from s3files.stores.s3 import S3Store
@@ -273,6 +274,12 @@ def test_folders_previews_selection_and_keys(
     row(page, "Holiday trip").get_by_role("checkbox").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download zip").click()
+    # a download the browser streamed to disk from a signed link (no key in it), not a blob
+    # the page held in memory
+    assert download.value.url.startswith(f"{service.url}/api/v1/zip-links/"), download.value.url
+    assert download.value.suggested_filename == "Holiday trip.zip"
+    with httpx.Client() as anonymous:
+        assert anonymous.get(download.value.url).status_code == 200  # the link needs no key
     archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert [n for n in archive.namelist() if not n.endswith("/")] == ["2026/guide.pdf"] or any(
         n.endswith("2026/guide.pdf") for n in archive.namelist()

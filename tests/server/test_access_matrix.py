@@ -28,11 +28,13 @@ MISSING_ID = "00000000-0000-4000-8000-000000000000"
 
 @dataclass(frozen=True)
 class Seeded:
-    """Alice's files: a private PDF, a public PNG and a text file in her trash."""
+    """Alice's files: a private PDF, a public PNG, a text file in her trash and a private
+    PNG (``photo``)."""
 
     private: dict[str, Any]
     public: dict[str, Any]
     trashed: dict[str, Any]
+    photo: dict[str, Any]
 
 
 def upload(client: httpx.Client, content: bytes, name: str, **fields: Any) -> dict[str, Any]:
@@ -52,7 +54,8 @@ def seed(service: Service) -> Seeded:
         public = upload(alice, samples.png(), "logo.png", folder="site", is_public=True)
         trashed = upload(alice, samples.text(), "notes.txt", folder="docs")
         assert alice.delete(f"{API}/{trashed['id']}").status_code == 204
-    return Seeded(private=private, public=public, trashed=trashed)
+        photo = upload(alice, samples.png(16, 16), "photo.png", folder="site")
+    return Seeded(private=private, public=public, trashed=trashed, photo=photo)
 
 
 def snapshot(service: Service) -> tuple[list[Any], list[str]]:
@@ -152,6 +155,17 @@ def same_bytes(content: bytes) -> Check:
     return check
 
 
+def thumbnail_of(key: str) -> Check:
+    def check(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
+        from s3files.server.previews.service import thumbnail_key
+
+        assert r.headers["content-type"] == "image/webp" and r.content[8:12] == b"WEBP"
+        cached = thumbnail_key(getattr(files, key)["s3_key"], 256)
+        assert cached is not None and service.library().exists(cached), "not kept in the store"
+
+    return check
+
+
 def presigned_works(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
     assert httpx.get(r.json()["url"], timeout=30).content == samples.pdf()
 
@@ -228,6 +242,17 @@ CELLS: list[Cell] = [
     Cell("GET /files/{trashed}/download", lambda c, f: c.get(f"{API}/{_id(f, 'trashed')}/download"),
          GONE_FOR_ALL),
     Cell("GET /files/{missing}/download", lambda c, f: c.get(f"{API}/{MISSING_ID}/download"),
+         GONE_FOR_ALL),
+    # a thumbnail answers as the file's record does, a public file's too (it needs a key)
+    *[
+        Cell(f"GET /files/{{{key}}}/thumbnail",
+             lambda c, f, k=key: c.get(f"{API}/{_id(f, k)}/thumbnail", params={"size": 256}),
+             owners_and_admins(200), thumbnail_of(key))
+        for key in ("photo", "public")
+    ],
+    Cell("GET /files/{trashed}/thumbnail", lambda c, f: c.get(f"{API}/{_id(f, 'trashed')}/thumbnail"),
+         GONE_FOR_ALL),
+    Cell("GET /files/{missing}/thumbnail", lambda c, f: c.get(f"{API}/{MISSING_ID}/thumbnail"),
          GONE_FOR_ALL),
     *[
         Cell(f"GET /files/{{{key}}}/presigned-url",
@@ -328,7 +353,7 @@ def seed_folders(service: Service) -> FolderSeeded:
     base = seed(service)
     with service.client("alice") as alice:
         memo = upload(alice, samples.text(), "memo.txt", folder="inbox/2026")
-    return FolderSeeded(base.private, base.public, base.trashed, memo)
+    return FolderSeeded(base.private, base.public, base.trashed, base.photo, memo)
 
 
 def status_of(service: Service, file_id: str) -> str | None:
@@ -347,6 +372,14 @@ def zipped_private(service: Service, files: Seeded, actor: str | None, r: httpx.
 
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     assert [archive.read(name) for name in archive.namelist()] == [samples.pdf()]
+
+
+def link_zips_private(
+    service: Service, files: Seeded, actor: str | None, r: httpx.Response
+) -> None:
+    assert service.keys[str(actor)] not in r.json()["url"]
+    with service.client(None) as anonymous:  # the link needs no key
+        zipped_private(service, files, actor, anonymous.get(r.json()["url"]))
 
 
 def usage_of_caller(service: Service, files: Seeded, actor: str | None, r: httpx.Response) -> None:
@@ -421,6 +454,11 @@ FOLDER_CELLS: list[Cell] = [
          own_tree(200), zipped_private),
     Cell("POST /files/zip", lambda c, f: c.post(f"{API}/zip", json={"ids": [_id(f, "private")]}),
          owners_and_admins(200), zipped_private),
+    Cell("POST /files/zip-link",
+         lambda c, f: c.post(f"{API}/zip-link", json={"ids": [_id(f, "private")]}),
+         owners_and_admins(200), link_zips_private),
+    Cell("POST /folders/zip-link", lambda c, f: c.post(f"{FOLDERS}/zip-link", json={"path": "docs"}),
+         own_tree(200), link_zips_private),
     Cell("GET /usage", lambda c, f: c.get("/api/v1/usage"), any_owner(200), usage_of_caller),
     Cell("GET /quotas/alice", lambda c, f: c.get("/api/v1/quotas/alice"), admins_only(200)),
     Cell("PUT /quotas/alice", lambda c, f: c.put("/api/v1/quotas/alice", json={"max_bytes": 10**9}),

@@ -19,7 +19,9 @@ import httpx
 import pytest
 
 from s3files import FileStore, Settings
+from s3files._models import PutOptions
 from s3files.server.keys.service import create_key
+from s3files.server.previews.service import thumbnail_key
 from tests import samples
 from tests.server._environment import process_environment
 from tests.server.conftest import Service, free_port, make_service
@@ -117,6 +119,61 @@ async def _expire_uploads(session: Any) -> None:
     from sqlalchemy import text
 
     await session.execute(text("update uploads set expires_at = '2000-01-01 00:00:00'"))
+
+
+@pytest.fixture(params=[("local", "postgres"), ("s3", "sqlite")], ids=lambda p: "-".join(p))
+def thumbnail_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    (tmp_path / "data").mkdir()  # the CLI runs there
+    yield from make_service(tmp_path, request, *request.param)
+
+
+def test_cleanup_keeps_thumbnails_of_files_that_exist(thumbnail_service: Service) -> None:
+    """A cached thumbnail has no record of its own: kept while its file has one (in the
+    trash too), removed as an orphan once it has none, and with its file when the trash
+    is purged."""
+    service = thumbnail_service
+    files: FileStore = service.library()
+    made: dict[str, dict[str, Any]] = {}
+    with service.client() as client:
+        for name in ("kept.png", "trashed.png", "gone.png"):
+            made[name] = upload(client, samples.png(16, 16), name)
+            for size in (128, 512):
+                answer = client.get(
+                    f"/api/v1/files/{made[name]['id']}/thumbnail", params={"size": size}
+                )
+                assert answer.status_code == 200, answer.text
+        assert client.delete(f"/api/v1/files/{made['trashed.png']['id']}").status_code == 204
+    thumbs = {
+        name: [thumbnail_key(record["s3_key"], size) for size in (128, 512)]
+        for name, record in made.items()
+    }
+    assert all(files.exists(str(key)) for group in thumbs.values() for key in group)
+    # the file of gone.png goes behind the service's back, record and object
+    files.delete(made["gone.png"]["s3_key"])
+    gone_key = made["gone.png"]["s3_key"]
+    assert service.db_rows(f"delete from files where key = '{gone_key}' returning key")
+    junk = ".thumbnails/not-a-thumbnail.bin"  # under the prefix, but no thumbnail's key
+    writer = files.store.open_writer(junk, PutOptions(content_type="application/octet-stream"))
+    writer.write(b"junk")
+    writer.commit()
+
+    no_purge = ("--grace-minutes", "0", "--retention-days", "3650")
+    report = run_cleanup(service.settings, *no_purge)
+    assert findings(report) == {"orphan_thumbnails": 3}, report
+    fixed = run_cleanup(service.settings, "--fix", *no_purge)
+    assert findings(fixed) == {"orphan_thumbnails": 3}, fixed
+    assert all(files.exists(str(key)) for key in thumbs["kept.png"] + thumbs["trashed.png"])
+    assert not any(files.exists(str(key)) for key in thumbs["gone.png"])
+    assert not files.exists(junk)
+
+    purged = run_cleanup(service.settings, "--fix", "--grace-minutes", "0", "--retention-days", "0")
+    assert findings(purged) == {"purged_files": 1}, purged
+    assert not any(files.exists(str(key)) for key in thumbs["trashed.png"])  # with its file
+    assert all(files.exists(str(key)) for key in thumbs["kept.png"])
+    assert findings(run_cleanup(service.settings, "--grace-minutes", "0")) == {}
+    with service.client() as client:
+        again = client.get(f"/api/v1/files/{made['kept.png']['id']}/thumbnail")
+        assert again.status_code == 200 and again.headers["content-type"] == "image/webp"
 
 
 class ServiceProcess:

@@ -194,6 +194,11 @@ def test_thumbnails_go_with_their_file_on_every_hard_delete(service: Service) ->
         ("page.html", b"<!doctype html><html><body><script>alert(1)</script></body></html>"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
         ("schema.xsd", b'<?xml version="1.0"?><rss><channel><title>x</title></channel></rss>'),
+        (
+            "feed.xml",
+            b'<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">'
+            b"alert(1)</x:script>",
+        ),
     ],
 )
 def test_html_svg_and_xml_are_never_served_inline(service: Service, name: str, body: bytes) -> None:

@@ -46,6 +46,7 @@ from s3files.server.files.record_read import RecordReadShortcut
 from s3files.server.folders.endpoints import files_batch_router
 from s3files.server.folders.endpoints import router as folders_router
 from s3files.server.folders.zip_endpoints import files_zip_router, folders_zip_router
+from s3files.server.folders.zip_links import zip_links_router
 from s3files.server.health import router as health_router
 from s3files.server.info import router as info_router
 from s3files.server.limits import ServiceLimits
@@ -80,6 +81,7 @@ def api_router() -> APIRouter:
     router.include_router(files_batch_router)
     router.include_router(files_zip_router)
     router.include_router(folders_zip_router)
+    router.include_router(zip_links_router)
     router.include_router(files_router)
     router.include_router(previews_router)
     router.include_router(folders_router)

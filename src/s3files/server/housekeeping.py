@@ -9,28 +9,33 @@ and each is idempotent, so it can run again and again:
    are still stored) and is reported with the upload id in ``refused_aborts``;
 2. multipart uploads in the store that no pending upload owns: aborted (a refusal is
    reported the same way);
-3. files in the trash longer than the retention period: object and record removed;
-4. ``pending`` file records (an upload or copy that never finished): object and record removed;
+3. files in the trash longer than the retention period: object, thumbnails and record
+   removed;
+4. ``pending`` file records (an upload or copy that never finished): the same;
 5. objects with no record (orphans): deleted; staged form uploads (``.uploads/<id>``) that no
    pending upload owns, such as a form replayed after completion, are counted apart
-   (``stale_staging_objects``) and deleted too;
-6. records whose object is gone: removed;
+   (``stale_staging_objects``) and deleted too. A cached thumbnail
+   (``.thumbnails/<file key>/<size>.webp``) has no record of its own: it is kept while a
+   record of its file exists (in the trash too), and counted apart
+   (``orphan_thumbnails``) and deleted once none does;
+6. records whose object is gone: removed, with their thumbnails;
 7. the tus state of uploads that are no longer pending (expired in step 1, aborted,
    rejected): removed (step 1 already discarded their parts and pending chunk).
 
 Without ``fix`` it only reports. Every step keeps the unit-of-work rule: the database is
 read and written in short transactions, never while the store is called. Steps 5 and 6
 walk the store's listing and the records in the same key order side by side, in constant
-memory.
+memory; thumbnails are checked against the records a batch of keys at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import anyio
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -46,6 +51,9 @@ from s3files.server.db.models import (
 )
 from s3files.server.db.session import AsyncSession, unit_of_work
 from s3files.server.logs import log_event
+from s3files.server.previews.service import PREFIX as THUMBNAILS
+from s3files.server.previews.service import SIZES as THUMBNAIL_SIZES
+from s3files.server.previews.service import thumbnail_key
 from s3files.server.uploads.repository import UploadRepository
 from s3files.store import AsyncFileStore
 
@@ -53,6 +61,7 @@ __all__ = ["CleanupReport", "cleanup"]
 
 _BATCH = 1000
 _LEASE = timedelta(minutes=10)  # how long expiring one upload may take
+_THUMBNAIL_BATCH = 500  # thumbnails checked against the records per query (bound parameters)
 
 
 @dataclass
@@ -65,6 +74,7 @@ class CleanupReport:
     purged_files: list[str] = field(default_factory=list)
     unfinished_files: list[str] = field(default_factory=list)
     orphan_objects: list[str] = field(default_factory=list)
+    orphan_thumbnails: list[str] = field(default_factory=list)
     missing_objects: list[str] = field(default_factory=list)
     stale_temporary_files: int = 0
     stale_staging_objects: list[str] = field(default_factory=list)
@@ -193,10 +203,39 @@ async def _records_in_batches(
 async def _remove(
     sessions: async_sessionmaker[AsyncSession], files: AsyncFileStore, record: FileRecord
 ) -> None:
-    """The object first, then the record: a failed delete leaves both for the next run."""
+    """The object and its thumbnails first, then the record: a failed delete leaves both
+    for the next run."""
     await files.delete(record.key)
+    await _remove_thumbnails(files, [record.key])
     async with unit_of_work(sessions) as session:
         await session.execute(delete(FileRecord).where(FileRecord.id == record.id))
+
+
+async def _remove_thumbnails(files: AsyncFileStore, keys: Iterable[str]) -> None:
+    """Every cached thumbnail of these files' keys out of the store (one call; those not
+    made are no error). Raises what the store raises, like any other removal here."""
+    derived = [t for key in keys for size in THUMBNAIL_SIZES if (t := thumbnail_key(key, size))]
+    await _delete_thumbnails(files, derived)
+
+
+async def _delete_thumbnails(files: AsyncFileStore, keys: list[str]) -> None:
+    """One DeleteObjects call (nothing to do for none); what the store kept raises."""
+    if not keys:
+        return
+    failed = await anyio.to_thread.run_sync(files.store.delete_many, keys)
+    if failed:
+        key, reason = next(iter(failed.items()))
+        raise StoreError(f"the store kept {len(failed)} thumbnails ({key}: {reason})", key=key)
+
+
+def file_of_thumbnail(key: str) -> str | None:
+    """The key of the file whose thumbnail ``key`` is (``.thumbnails/<file key>/<size>.webp``);
+    None for an object under ``.thumbnails/`` that no thumbnail would be."""
+    file_key, slash, leaf = key.removeprefix(THUMBNAILS).rpartition("/")
+    size = leaf.removesuffix(".webp")
+    if not slash or not file_key or not size.isdigit() or int(size) not in THUMBNAIL_SIZES:
+        return None
+    return file_key if leaf == f"{size}.webp" else None
 
 
 async def _purge_trash(
@@ -260,6 +299,7 @@ async def _reconcile(
     records = _record_keys(engine, sessions)
     record = await anext(records, None)
     gone: list[FileRecord] = []
+    thumbnails: list[str] = []
     async for info in files.iter_objects():
         while record is not None and record.key < info.key:
             gone.append(record)
@@ -270,10 +310,17 @@ async def _reconcile(
         young = info.last_modified is not None and info.last_modified > cutoff
         if info.key in pending or young:
             continue
+        if info.key.startswith(THUMBNAILS):
+            thumbnails.append(info.key)
+            if len(thumbnails) >= _THUMBNAIL_BATCH:
+                await _orphan_thumbnails(sessions, files, report, thumbnails, fix)
+                thumbnails = []
+            continue
         found = report.stale_staging_objects if is_staging_key(info.key) else report.orphan_objects
         found.append(info.key)
         if fix:
             await files.delete(info.key)
+    await _orphan_thumbnails(sessions, files, report, thumbnails, fix)
     while record is not None:
         gone.append(record)
         record = await anext(records, None)
@@ -285,6 +332,7 @@ async def _reconcile(
             continue  # listed late: it is there after all
         report.missing_objects.append(missing.key)
         if fix:
+            await _remove_thumbnails(files, [missing.key])
             async with unit_of_work(sessions) as session:
                 await session.execute(delete(FileRecord).where(FileRecord.id == missing.id))
                 await session.execute(
@@ -307,3 +355,25 @@ async def _closed_tus_uploads(
         report.closed_tus_uploads.extend(str(ident) for ident in closed)
         if fix and closed:
             await session.execute(delete(TusUpload).where(TusUpload.id.in_(closed)))
+
+
+async def _orphan_thumbnails(
+    sessions: async_sessionmaker[AsyncSession],
+    files: AsyncFileStore,
+    report: CleanupReport,
+    thumbnails: list[str],
+    fix: bool,
+) -> None:
+    """Of these thumbnails, those whose file has no record (of any status) are orphans:
+    reported and, with ``fix``, deleted."""
+    if not thumbnails:
+        return
+    owners = {key: file_of_thumbnail(key) for key in thumbnails}
+    wanted = {file_key for file_key in owners.values() if file_key is not None}
+    async with unit_of_work(sessions) as session:
+        statement = select(FileRecord.key).where(FileRecord.key.in_(wanted))
+        existing = set((await session.execute(statement)).scalars()) if wanted else set()
+    orphans = [key for key, file_key in owners.items() if file_key not in existing]
+    report.orphan_thumbnails.extend(orphans)
+    if fix:
+        await _delete_thumbnails(files, orphans)

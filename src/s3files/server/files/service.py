@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 
 from s3files._models import StoredFile, encode_metadata
-from s3files.naming import UploadName, display_name, name_upload, sanitize_folder
+from s3files.naming import UploadName, display_name, folder_path, name_upload
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
@@ -138,7 +138,7 @@ def parse_upload_fields(fields: Mapping[str, str | None]) -> UploadFields:
             raise _invalid("metadata", "is not valid JSON") from None
         metadata = check_metadata(parsed)
     return UploadFields(
-        folder=sanitize_folder(fields.get("folder")),
+        folder=folder_path(fields.get("folder")),
         description=description or None,
         is_public=public_text in _TRUE,
         metadata=metadata,
@@ -206,7 +206,7 @@ class FileService:
     ) -> tuple[list[FileRecord], str | None]:
         filters = FileFilters(
             owner=self._owner_scope,
-            folder=folder,
+            folder=folder_path(folder) if folder is not None else None,
             search=search,
             content_type=content_type,
             deleted=deleted,
@@ -438,7 +438,7 @@ class FileService:
         if "is_public" in fields_set and is_public is not None:
             changes["is_public"] = is_public
         if "folder" in fields_set:
-            changes["folder"] = sanitize_folder(folder)
+            changes["folder"] = folder_path(folder)
         owner = self._owner_scope
         async with unit_of_work(self.state.sessions) as session:
             record = await FileRepository(session).get(file_id, owner=owner)
@@ -477,7 +477,7 @@ class FileService:
         self, file_id: uuid.UUID, *, new_folder: str | None, new_metadata: dict[str, Any] | None
     ) -> FileRecord:
         checked = check_metadata(new_metadata, "new_metadata") if new_metadata is not None else None
-        folder = sanitize_folder(new_folder) if new_folder is not None else None
+        folder = folder_path(new_folder) if new_folder is not None else None
         source = await self.get(file_id)
         await self.check_quota_early(source.size)
         files = self.state.files

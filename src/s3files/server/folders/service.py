@@ -16,7 +16,7 @@ import uuid
 
 import anyio
 
-from s3files.naming import sanitize_folder
+from s3files.naming import folder_path
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus, utcnow
@@ -31,9 +31,9 @@ __all__ = ["FolderService", "check_folder"]
 
 
 def check_folder(raw: str | None, *, top_allowed: bool = True) -> str:
-    """The stored form of a folder path (cleaned like an upload's ``folder``); 400 for
-    the top level where a named folder is needed."""
-    path = sanitize_folder(raw)
+    """The stored form of a folder path (``naming.folder_path``, as an upload's
+    ``folder``); 400 for the top level where a named folder is needed."""
+    path = folder_path(raw)
     if not path and not top_allowed:
         raise ApiError(400, "invalid_folder", "name a folder (the top level cannot be used)")
     return path
@@ -106,7 +106,7 @@ class FolderService:
                 raise ApiError(409, "folder_exists", f"{target!r} already exists")
             longest = await repository.longest_path(self.owner, source)
             if longest is not None:
-                sanitize_folder(target + longest[len(source) :])  # limits of depth, length
+                folder_path(target + longest[len(source) :])  # limits of depth, length
             # trashed empty folders where the subtree goes would collide with its rows
             await repository.remove_trashed_rows(self.owner, under_path=target)
             moved = await repository.move(self.owner, source, target, utcnow())

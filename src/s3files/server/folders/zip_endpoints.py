@@ -1,5 +1,6 @@
 """``GET /api/v1/folders/zip`` and ``POST /api/v1/files/zip``: ZIP downloads streamed
-while they are built (``folders/zip.py``)."""
+while they are built (``folders/zip.py``); ``folder_zip`` and ``files_zip`` serve the
+signed links of ``folders/zip_links.py`` too."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
+from s3files.server.auth import Principal
 from s3files.server.db.models import FileRecord, FileStatus
 from s3files.server.db.session import unit_of_work
 from s3files.server.deps import PrincipalDep, StateDep
@@ -24,7 +26,14 @@ from s3files.server.logs import log_event
 from s3files.server.state import AppState
 from s3files.store import content_disposition
 
-__all__ = ["files_zip_router", "folders_zip_router"]
+__all__ = [
+    "ZipRequest",
+    "files_zip",
+    "files_zip_router",
+    "folder_zip",
+    "folders_zip_router",
+    "readable_files",
+]
 
 folders_zip_router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
 files_zip_router = APIRouter(prefix="/api/v1/files", tags=["files"])
@@ -68,8 +77,54 @@ def _respond(
     headers = {
         "Content-Disposition": content_disposition("attachment", filename),
         "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
     }
     return _ZipResponse(plan, headers, lambda: state.transfers.release(owner))
+
+
+async def folder_zip(state: AppState, principal: Principal, folder: str) -> StreamingResponse:
+    """Every file of ``principal``'s own tree under ``folder`` as a streamed ZIP (404 if
+    there is none), holding a transfer slot while it streams."""
+    state.transfers.acquire(principal.owner)
+    try:
+        records = await FolderService(state, principal).records_under(folder)
+        name = arcname_segment(folder.rpartition("/")[2] or "files")
+        return _respond(
+            state, principal.owner, plan_zip(records, relative_to=folder), f"{name}.zip"
+        )
+    except BaseException:
+        state.transfers.release(principal.owner)
+        raise
+
+
+async def readable_files(
+    state: AppState, principal: Principal, ids: list[uuid.UUID]
+) -> list[FileRecord]:
+    """The active files of ``ids`` that ``principal`` may read (its own; any for an
+    admin); 404 unless that is every one of them."""
+    async with unit_of_work(state.sessions) as session:
+        statement = select(FileRecord).where(
+            FileRecord.id.in_(ids), FileRecord.status == FileStatus.ACTIVE
+        )
+        if not principal.is_admin:
+            statement = statement.where(FileRecord.owner == principal.owner)
+        records = list((await session.execute(statement)).scalars())
+    if len(records) != len(ids):
+        raise ApiError(404, "not_found", f"{len(ids) - len(records)} of the files not found")
+    return records
+
+
+async def files_zip(
+    state: AppState, principal: Principal, ids: list[uuid.UUID]
+) -> StreamingResponse:
+    """The files of ``ids`` (each readable by ``principal``) as a streamed ZIP."""
+    state.transfers.acquire(principal.owner)
+    try:
+        records = await readable_files(state, principal, ids)
+        return _respond(state, principal.owner, plan_zip(records, relative_to=None), "files.zip")
+    except BaseException:
+        state.transfers.release(principal.owner)
+        raise
 
 
 @folders_zip_router.get(
@@ -86,17 +141,7 @@ async def zip_folder(
     """Every file under ``path``, under the folder's own name, as a ZIP (Zip64 when large)
     streamed while it is built; a file deleted for good meanwhile is left out and named in
     a last ``MISSING.txt`` entry."""
-    folder = check_folder(path)
-    state.transfers.acquire(principal.owner)
-    try:
-        records = await FolderService(state, principal).records_under(folder)
-        name = arcname_segment(folder.rpartition("/")[2] or "files")
-        return _respond(
-            state, principal.owner, plan_zip(records, relative_to=folder), f"{name}.zip"
-        )
-    except BaseException:
-        state.transfers.release(principal.owner)
-        raise
+    return await folder_zip(state, principal, check_folder(path))
 
 
 @files_zip_router.post(
@@ -110,19 +155,4 @@ async def zip_files(
 ) -> StreamingResponse:
     """Up to 1,000 files by id, under their folder paths, as one ZIP; 404 if any of them
     is not one the caller can read."""
-    ids = list(dict.fromkeys(body.ids))
-    state.transfers.acquire(principal.owner)
-    try:
-        async with unit_of_work(state.sessions) as session:
-            statement = select(FileRecord).where(
-                FileRecord.id.in_(ids), FileRecord.status == FileStatus.ACTIVE
-            )
-            if not principal.is_admin:
-                statement = statement.where(FileRecord.owner == principal.owner)
-            records = list((await session.execute(statement)).scalars())
-        if len(records) != len(ids):
-            raise ApiError(404, "not_found", f"{len(ids) - len(records)} of the files not found")
-        return _respond(state, principal.owner, plan_zip(records, relative_to=None), "files.zip")
-    except BaseException:
-        state.transfers.release(principal.owner)
-        raise
+    return await files_zip(state, principal, list(dict.fromkeys(body.ids)))

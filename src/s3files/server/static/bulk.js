@@ -4,7 +4,7 @@
 
 import { h, quoted } from "./dom.js";
 import { confirmAction, notify, notifyError } from "./messages.js";
-import { api, apiRaw, baseName, hooks, parentOf, state } from "./state.js";
+import { api, baseName, hooks, parentOf, state } from "./state.js";
 import { clearSelection } from "./selection.js";
 
 const join = (folder, name) => (folder ? `${folder}/${name}` : name);
@@ -133,32 +133,33 @@ async function allIdsUnder(path) {
   return ids;
 }
 
-function saveBlob(blob, name) {
-  const url = URL.createObjectURL(blob);
+/** Goes to a download link: the browser streams the answer to disk, never into memory. */
+function startDownload(url, name) {
   const link = h("a", { href: url, download: name, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** A zip of the chosen items: one folder as it is, else the files (and folders' files). */
+/** A zip of the chosen items: one folder as it is, else the files (and folders' files).
+ * The service signs a link for a few minutes (the key stays in this tab, out of the URL),
+ * and the browser downloads from it as from any link. */
 export async function zipEntries(chosen, button) {
   const previous = button?.textContent;
   if (button) Object.assign(button, { disabled: true, textContent: "Preparing zip…" });
   try {
-    let response;
+    let link;
     let name;
     if (chosen.length === 1 && chosen[0].kind === "folder") {
-      response = await apiRaw("GET", "/folders/zip", { query: { path: chosen[0].folder.path } });
+      link = await api("POST", "/folders/zip-link", { body: { path: chosen[0].folder.path } });
       name = `${chosen[0].folder.name}.zip`;
     } else {
       const ids = files(chosen).map((item) => item.id);
       for (const folder of folders(chosen)) ids.push(...(await allIdsUnder(folder.path)));
-      response = await apiRaw("POST", "/files/zip", { body: { ids } });
+      link = await api("POST", "/files/zip-link", { body: { ids } });
       name = `${state.folder ? baseName(state.folder) : "files"}.zip`;
     }
-    saveBlob(await response.blob(), name);
+    startDownload(link.url, name);
     notify(`Downloading ${quoted(name)}`);
   } catch (error) {
     notifyError(error, "Could not make the zip");

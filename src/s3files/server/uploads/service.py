@@ -24,7 +24,7 @@ import anyio
 from s3files._errors import InvalidInputError, ObjectNotFoundError
 from s3files._models import PresignedPost, PresignedURL, UploadPart
 from s3files.direct import DirectUploadPlan, Rejection, VerifiedObject, plan_parts
-from s3files.naming import sanitize_folder
+from s3files.naming import folder_path
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import DirectUpload, FileRecord, FileStatus, UploadStatus, utcnow
@@ -49,10 +49,10 @@ COMPLETION_LEASE = timedelta(hours=1)
 def folder_of(request: UploadRequest) -> str:
     """The upload's folder: ``folder``, or the older ``prefix`` standing for it (the key
     lives in the file's folder, so the two cannot differ)."""
-    folder = sanitize_folder(request.folder)
+    folder = folder_path(request.folder)
     if request.prefix is None:
         return folder
-    prefix = sanitize_folder(request.prefix)
+    prefix = folder_path(request.prefix)
     if request.folder is not None and prefix != folder:
         raise ApiError(
             400, "invalid_field", "prefix: the key follows the folder; send folder alone"

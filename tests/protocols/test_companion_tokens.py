@@ -95,6 +95,17 @@ def test_scope_files_folder_and_types(service: Service) -> None:
     assert (done.json()["folder"], done.json()["content_type"]) == ("scoped", "image/png")
 
 
+def test_a_tokens_folder_keeps_its_name(service: Service) -> None:
+    minted = mint(service, folder="Holiday 🌴/שמש")
+    signed = params(minted["companion_endpoint"]).json()
+    assert post_form(signed, samples.png()).status_code in (200, 201, 204)
+    done = httpx.post(
+        f"{minted['companion_endpoint']}/complete", json={"key": signed["fields"]["key"]}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["folder"] == "Holiday 🌴/שמש"
+
+
 def test_another_owner_cannot_resume_complete_or_abort(service: Service) -> None:
     alice = mint(service)["companion_endpoint"]
     bob = mint(service, "bob")["companion_endpoint"]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, or_, select, update
 
-from s3files.naming import sanitize_folder
+from s3files.naming import folder_path
 from s3files.server.api_error import ApiError
 from s3files.server.auth import Principal
 from s3files.server.db.models import UploadToken, utcnow
@@ -101,7 +101,7 @@ async def mint_token(
     lifetime = DEFAULT_LIFETIME if expires_in is None else timedelta(seconds=expires_in)
     if lifetime <= timedelta(0) or lifetime > MAX_LIFETIME:
         raise ApiError(400, "invalid_expiry", "expires_in must be 1 to 86400 seconds")
-    clean_folder = sanitize_folder(folder) if folder else None
+    clean_folder = folder_path(folder) if folder else None  # as records keep it
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = UploadToken(
         id=uuid.uuid4(),

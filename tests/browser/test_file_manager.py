@@ -85,6 +85,16 @@ def settled(page: Any) -> None:
     expect(page.locator("#file-table")).not_to_have_attribute("aria-busy", "true")
 
 
+def one_meta_line(page: Any) -> None:
+    """At phone width each row's facts are one line under its name: size · type · date."""
+    for phone_row in rows(page).all():
+        name_box = phone_row.locator(".col-name").bounding_box()
+        size_box = phone_row.locator(".col-size").bounding_box()
+        type_box = phone_row.locator(".col-type").bounding_box()
+        assert size_box["y"] >= name_box["y"] + name_box["height"] - 1, phone_row.inner_text()
+        assert abs(size_box["y"] - type_box["y"]) < 2, phone_row.inner_text()
+
+
 def choose_files(page: Any, paths: list[Path]) -> None:
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Upload files").click()
@@ -414,12 +424,7 @@ def test_folders_previews_selection_and_keys(
         ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
-    for phone_row in rows(page).all():  # one meta line under the name: size · type · date
-        name_box = phone_row.locator(".col-name").bounding_box()
-        size_box = phone_row.locator(".col-size").bounding_box()
-        type_box = phone_row.locator(".col-type").bounding_box()
-        assert size_box["y"] >= name_box["y"] + name_box["height"] - 1, phone_row.inner_text()
-        assert abs(size_box["y"] - type_box["y"]) < 2, phone_row.inner_text()
+    one_meta_line(page)
     page.screenshot(path=str(shots / "06-phone-list.png"), full_page=True)
     row(page, "beach.jpg").get_by_role("button", name="beach.jpg").click()
     expect(page.get_by_role("img", name="Preview of beach.jpg")).to_be_visible()
@@ -441,9 +446,10 @@ def test_folders_previews_selection_and_keys(
 
     # An administrator sees every owner's files, with an owner column; the usage is their own.
     with service.client("bob") as client:
-        client.post(
-            "/api/v1/files/upload", files={"file": ("b.txt", b"bob's", "text/plain")}
-        ).raise_for_status()
+        for name in ("b.txt", "b1.txt", "b2.txt", "b3.txt"):  # rows down to the screen's foot
+            client.post(
+                "/api/v1/files/upload", files={"file": (name, b"bob's", "text/plain")}
+            ).raise_for_status()
     admin = open_tab(browser, f"{service.url}/", allowed=allowed(service))
     sign_in(admin.page, service.keys["root"])
     expect(admin.page.get_by_role("columnheader", name="Owner")).to_be_visible()
@@ -457,6 +463,7 @@ def test_folders_previews_selection_and_keys(
     sign_in(admin.page, service.keys["root"])  # the "Signed in" message covers no row
     expect(toast(admin.page)).to_have_text("Signed in")
     expect(row(admin.page, "b.txt")).to_contain_text("bob")
+    one_meta_line(admin.page)  # "5 B" fits beside the name, and stays below it
     shown = admin.page.locator("#toast").bounding_box()
     for admin_row in rows(admin.page).all():
         box = admin_row.bounding_box()

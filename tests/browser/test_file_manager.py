@@ -3,7 +3,10 @@ local disk and on Ceph RGW: breadcrumbs and subfolders, new folder, rename in pl
 move by the folder picker and by dragging onto a folder row and a breadcrumb, zip of a
 folder, trash and restore of a folder, multi-select with bulk actions, server-side sort,
 thumbnails and the preview pane, grouped upload refusals checked before sending, Empty
-trash; screenshots at desktop and phone width and in dark mode (the folder is printed).
+trash; the folder, the trash and the search in the URL (Back/Forward, reload, a link
+opened after sign-in); F2 and Delete from the details panel; an admin's owner column; the
+phone's one-line row facts and a message that covers no row; screenshots at desktop and
+phone width and in dark mode (the folder is printed).
 No request leaves the service (and, on RGW, the store the bytes go to)."""
 
 from __future__ import annotations

@@ -3,7 +3,10 @@ local disk and on Ceph RGW: breadcrumbs and subfolders, new folder, rename in pl
 move by the folder picker and by dragging onto a folder row and a breadcrumb, zip of a
 folder, trash and restore of a folder, multi-select with bulk actions, server-side sort,
 thumbnails and the preview pane, grouped upload refusals checked before sending, Empty
-trash; screenshots at desktop and phone width and in dark mode (the folder is printed).
+trash; the folder, the trash and the search in the URL (Back/Forward, reload, a link
+opened after sign-in); F2 and Delete from the details panel; an admin's owner column; the
+phone's one-line row facts and a message that covers no row; screenshots at desktop and
+phone width and in dark mode (the folder is printed).
 No request leaves the service (and, on RGW, the store the bytes go to)."""
 
 from __future__ import annotations
@@ -86,6 +89,16 @@ def settled(page: Any) -> None:
     expect(page.locator("#file-table")).not_to_have_attribute("aria-busy", "true")
 
 
+def one_meta_line(page: Any) -> None:
+    """At phone width each row's facts are one line under its name: size · type · date."""
+    for phone_row in rows(page).all():
+        name_box = phone_row.locator(".col-name").bounding_box()
+        size_box = phone_row.locator(".col-size").bounding_box()
+        type_box = phone_row.locator(".col-type").bounding_box()
+        assert size_box["y"] >= name_box["y"] + name_box["height"] - 1, phone_row.inner_text()
+        assert abs(size_box["y"] - type_box["y"]) < 2, phone_row.inner_text()
+
+
 def choose_files(page: Any, paths: list[Path]) -> None:
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Upload files").click()
@@ -123,6 +136,23 @@ def test_folders_previews_selection_and_keys(
     expect(crumbs.get_by_role("button", name="Holiday trip")).to_have_attribute(
         "aria-current", "location"
     )
+
+    # The folder is in the address: Back and Forward go between folders, a reload keeps it.
+    expect(page).to_have_url(f"{service.url}/#/files/Holiday%20trip")
+    page.go_back()
+    expect(crumbs.get_by_role("button", name="All files")).to_have_attribute(
+        "aria-current", "location"
+    )
+    expect(row(page, "Holiday trip")).to_be_visible()
+    page.go_forward()
+    expect(crumbs.get_by_role("button", name="Holiday trip")).to_have_attribute(
+        "aria-current", "location"
+    )
+    page.reload()
+    expect(crumbs.get_by_role("button", name="Holiday trip")).to_have_attribute(
+        "aria-current", "location"
+    )
+    expect(page.get_by_text("This folder is empty")).to_be_visible()
 
     # Uploads into it; the panel folds to its summary once all are done.
     choose_files(page, [tmp_path / name for name in files])
@@ -186,14 +216,17 @@ def test_folders_previews_selection_and_keys(
     assert paged.errors == [] and paged.foreign == []
     paged.context.close()
 
-    # Rename in place with F2.
-    row(page, "notes.txt").get_by_role("button", name="notes.txt").focus()
+    # Rename in place with F2, after a click that opened the details (and took the focus).
+    row(page, "notes.txt").get_by_role("button", name="notes.txt").click()
+    expect(page.locator("#details-heading")).to_be_focused()
     page.keyboard.press("F2")
     field = page.get_by_role("textbox", name="New name for notes.txt")
     expect(field).to_be_focused()
     field.fill("packing list.txt")
     field.press("Enter")
     expect(row(page, "packing list.txt")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#details")).to_be_hidden()
 
     # Multi-select: a checkbox, then Shift-click for the range; Ctrl+A for all.
     names = ["beach.jpg", "guide.pdf", "packing list.txt"]
@@ -211,6 +244,14 @@ def test_folders_previews_selection_and_keys(
     # "/" goes to the search field.
     page.keyboard.press("/")
     expect(page.get_by_label("Search in this folder")).to_be_focused()
+    page.keyboard.type("beach")  # the search goes in the address too, and F2 types there
+    expect(page).to_have_url(f"{service.url}/#/files/Holiday%20trip?q=beach")
+    expect(rows(page)).to_have_count(1)
+    page.keyboard.press("F2")
+    expect(page.locator(".rename-field")).to_have_count(0)
+    page.get_by_label("Search in this folder").fill("")
+    expect(rows(page)).to_have_count(3)
+    expect(page).to_have_url(f"{service.url}/#/files/Holiday%20trip")
 
     # Arrow keys move through the rows; Space selects.
     rows(page).nth(0).get_by_role("button", name=names[0]).focus()
@@ -241,6 +282,20 @@ def test_folders_previews_selection_and_keys(
     row(page, "guide.pdf").drag_to(row(page, "2026"))
     expect(toast(page)).to_contain_text("Moved “guide.pdf” to “Holiday trip/2026”")
     expect(row(page, "2026")).to_contain_text("1 file")
+
+    # A link to a folder opens it once signed in.
+    linked = open_tab(
+        browser, f"{service.url}/#/files/Holiday%20trip/2026", allowed=allowed(service)
+    )
+    sign_in(linked.page, service.keys["alice"])
+    linked_crumbs = linked.page.get_by_role("navigation", name="Folder path")
+    expect(linked_crumbs.get_by_role("button", name="2026")).to_have_attribute(
+        "aria-current", "location"
+    )
+    expect(rows(linked.page)).to_have_count(1)
+    expect(row(linked.page, "guide.pdf")).to_be_visible()
+    assert linked.errors == [] and linked.foreign == []
+    linked.context.close()
 
     # Move with the folder picker: the photo to the top level.
     row(page, "beach.jpg").get_by_role("checkbox").click()
@@ -305,6 +360,13 @@ def test_folders_previews_selection_and_keys(
     expect(player).to_have_attribute("controls", "")
     page.wait_for_function("() => document.querySelector('#details audio')?.readyState >= 1")
     assert player.evaluate("a => a.duration") == pytest.approx(0.5, abs=0.05)
+    page.locator("#details-heading").focus()  # Delete from the details panel trashes its file
+    page.keyboard.press("Delete")
+    expect(toast(page)).to_have_text("Moved “tone.wav” to the trash")
+    expect(row(page, "tone.wav")).to_have_count(0)
+    expect(page.locator("#details")).to_be_hidden()
+    page.locator("#toast").get_by_role("button", name="Undo").click()
+    expect(row(page, "tone.wav")).to_have_count(1)
     page.keyboard.press("Escape")
     settled(page)
     row(page, "tone.wav").get_by_role("checkbox").click()
@@ -323,6 +385,8 @@ def test_folders_previews_selection_and_keys(
     expect(toast(page)).to_have_text("Moved 3 files to the trash")
     page.get_by_role("button", name="Trash", exact=True).click()
     expect(rows(page)).to_have_count(3)
+    expect(page).to_have_url(f"{service.url}/#/trash")
+    expect(page.get_by_label("Search the trash")).to_be_visible()
     rows(page).filter(has_text="beach.jpg").get_by_role("checkbox").click()
     page.locator("#bulk").get_by_role("button", name="Restore").click()
     expect(rows(page)).to_have_count(2)
@@ -340,7 +404,9 @@ def test_folders_previews_selection_and_keys(
         "button", name="Empty trash"
     ).click()
     expect(page.get_by_text("The trash is empty")).to_be_visible()
+    expect(page.get_by_role("button", name="Empty trash")).to_be_disabled()
     page.get_by_role("button", name="Back to files").click()
+    expect(page).to_have_url(f"{service.url}/#/files")
     with api(service) as client:
         assert client.get("/api/v1/usage").json()["trash_files"] == 0
 
@@ -368,6 +434,7 @@ def test_folders_previews_selection_and_keys(
         ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    one_meta_line(page)
     page.screenshot(path=str(shots / "06-phone-list.png"), full_page=True)
     row(page, "beach.jpg").get_by_role("button", name="beach.jpg").click()
     expect(page.get_by_role("img", name="Preview of beach.jpg")).to_be_visible()
@@ -386,3 +453,31 @@ def test_folders_previews_selection_and_keys(
         dark.page.screenshot(path=str(shots / name), full_page=True)
         assert dark.errors == [] and dark.foreign == []
         dark.context.close()
+
+    # An administrator sees every owner's files, with an owner column; the usage is their own.
+    with service.client("bob") as client:
+        for name in ("b.txt", "b1.txt", "b2.txt", "b3.txt"):  # rows down to the screen's foot
+            client.post(
+                "/api/v1/files/upload", files={"file": (name, b"bob's", "text/plain")}
+            ).raise_for_status()
+    admin = open_tab(browser, f"{service.url}/", allowed=allowed(service))
+    sign_in(admin.page, service.keys["root"])
+    expect(admin.page.get_by_role("columnheader", name="Owner")).to_be_visible()
+    expect(row(admin.page, "b.txt").locator(".col-owner")).to_have_text("bob")
+    expect(row(admin.page, "beach.jpg").locator(".col-owner")).to_have_text("alice")
+    expect(admin.page.locator("#usage-text")).to_contain_text("Your own files:")
+    admin.page.screenshot(path=str(shots / "10-admin-desktop.png"))
+    assert admin.errors == [] and admin.foreign == []
+    admin.context.close()
+    admin = open_tab(browser, f"{service.url}/", allowed=allowed(service), width=390, height=844)
+    sign_in(admin.page, service.keys["root"])  # the "Signed in" message covers no row
+    expect(toast(admin.page)).to_have_text("Signed in")
+    expect(row(admin.page, "b.txt")).to_contain_text("bob")
+    one_meta_line(admin.page)  # "5 B" fits beside the name, and stays below it
+    shown = admin.page.locator("#toast").bounding_box()
+    for admin_row in rows(admin.page).all():
+        box = admin_row.bounding_box()
+        assert box["y"] >= shown["y"] + shown["height"] or box["y"] + box["height"] <= shown["y"]
+    admin.page.screenshot(path=str(shots / "11-admin-phone.png"))
+    assert admin.errors == [] and admin.foreign == []
+    admin.context.close()

@@ -3,9 +3,9 @@
 
 import { $, formatBytes } from "./dom.js";
 import { errorText, hideToast, notify } from "./messages.js";
-import { loadFiles, renderView } from "./list.js";
+import { renderView } from "./list.js";
 import { closeDetails } from "./panel.js";
-import { api, state, TOKEN_KEY } from "./state.js";
+import { api, hooks, state, TOKEN_KEY } from "./state.js";
 
 export function showSignIn(message = "") {
   $("app-view").hidden = true;
@@ -37,6 +37,7 @@ export async function loadSession() {
     label.textContent = state.me.owner;
     label.title = state.me.admin ? `Signed in as ${state.me.owner} (administrator)` : `Signed in as ${state.me.owner}`;
     label.classList.toggle("is-admin", Boolean(state.me.admin));
+    renderView(); // an admin's list has an owner column
     await refreshUsage();
   } catch {
     // the list shows the error, if there is one
@@ -51,7 +52,9 @@ export async function refreshUsage() {
     const text = quota.max_bytes
       ? `${formatBytes(usage.bytes)} of ${formatBytes(quota.max_bytes)} used`
       : `${formatBytes(usage.bytes)} used · ${usage.files} ${usage.files === 1 ? "file" : "files"}`;
-    $("usage-text").textContent = text;
+    // an admin's list shows everyone's files; the usage is the admin's own
+    $("usage-text").textContent = state.me?.admin ? `Your own files: ${text}` : text;
+    $("usage").title = state.me?.admin ? "What your own files use (the list shows every owner's files)" : "";
     const meter = $("usage-meter");
     meter.hidden = !quota.max_bytes;
     if (quota.max_bytes) {
@@ -93,7 +96,7 @@ export async function signIn(event) {
   showApp();
   $("main").focus();
   notify("Signed in");
-  await loadFiles();
+  await hooks.showAddress(); // the folder a link or a reload named, else the top level
 }
 
 export function signOut(message = "") {

@@ -92,6 +92,21 @@ export function timeElement(text) {
   return h("time", { datetime: text || "" }, formatDate(text));
 }
 
+/** A date for a narrow line: the time if today, else the day (and the year if another). */
+export function shortDate(text) {
+  const date = new Date(text || "");
+  if (Number.isNaN(date.getTime())) return formatDate(text);
+  const now = new Date();
+  if (date.toDateString() === now.toDateString()) return date.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  const year = date.getFullYear() === now.getFullYear() ? undefined : "numeric";
+  return date.toLocaleDateString(undefined, { month: "short", day: "numeric", year });
+}
+
+/** The full date and time, and a short one that narrow screens show instead (app.css). */
+export function rowDate(text) {
+  return h("time", { datetime: text || "", title: formatDate(text) }, h("span", { class: "date-long" }, formatDate(text)), h("span", { class: "date-short" }, shortDate(text)));
+}
+
 const FRIENDLY_TYPES = {
   "application/pdf": "PDF",
   "text/plain": "Text",

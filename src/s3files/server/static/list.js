@@ -2,7 +2,7 @@
 // trash, loaded a page at a time in the order of the column chosen (sorted by the service,
 // so that paging stays right), and kept in step with changes.
 
-import { $, h, icon, ICONS, formatBytes, friendlyType, quoted, timeElement, typeIcon } from "./dom.js";
+import { $, h, icon, ICONS, formatBytes, friendlyType, quoted, rowDate, typeIcon } from "./dom.js";
 import { errorText, notifyError } from "./messages.js";
 import { closeDetails } from "./panel.js";
 import { api, fileKey, folderKey, hooks, PAGE_SIZE, state } from "./state.js";
@@ -22,8 +22,10 @@ export function renderView() {
   $("upload-button").hidden = trash;
   $("new-folder").hidden = trash;
   $("uploads").hidden = trash || state.uploads.length === 0; // they go on meanwhile
+  $("search-label").textContent = trash ? "Search the trash" : "Search in this folder";
   $("date-column").textContent = trash ? "Deleted" : "Modified";
   $("file-table").classList.toggle("show-folder", trash);
+  $("file-table").classList.toggle("show-owner", Boolean(state.me?.admin)); // an admin sees everyone's
   $("files-heading").textContent = trash ? "In the trash" : state.folder ? `Folder ${quoted(state.folder)}` : "All files";
   $("dropzone-hint").textContent = `Files go to ${state.folder ? `folder ${quoted(state.folder)}` : "the top level"}.`;
   document.title = `${trash ? "Trash" : state.folder ? state.folder : "Files"} · s3files`;
@@ -109,7 +111,7 @@ export async function loadFiles({ append = false } = {}) {
   } catch (error) {
     if (seq !== state.listSeq) return;
     if (error.status === 404 && !append && state.folder && !state.trash) {
-      hooks.openFolder(""); // the folder went away (moved or deleted elsewhere)
+      hooks.openFolder("", { replace: true }); // the folder went away (moved or deleted elsewhere)
       return;
     }
     if (error.status !== 401) {
@@ -148,6 +150,8 @@ export function renderRows(failure = "") {
   parts.push(`${files}${state.cursor ? "+" : ""} ${files === 1 && !state.cursor ? "file" : "files"}`);
   $("files-count").textContent = failure ? "" : parts.join(" · ");
   renderEmpty(rows.length === 0, failure);
+  const emptyTrash = $("empty-trash"); // nothing to empty: the trash's list, unfiltered, is empty
+  if (emptyTrash) emptyTrash.disabled = state.trash && !state.search && (Boolean(failure) || files === 0);
   hooks.selectionChanged();
   hooks.rowsRendered?.();
 }
@@ -192,6 +196,7 @@ function folderRow(folder) {
     { dataset: { key, kind: "folder", path: folder.path, drop: "folder" }, class: "is-folder", "aria-selected": String(state.selection.has(key)), draggable: "true" },
     selectBox(key, `folder ${folder.name}`),
     h("th", { scope: "row", class: "col-name", "data-label": "Name" }, open),
+    h("td", { class: "col-owner" }),
     h("td", { class: "col-folder" }),
     h("td", { "data-label": "Size", class: "col-size num" }, formatBytes(folder.bytes)),
     h("td", { "data-label": "Contents", class: "col-type" }, `Folder · ${count}`),
@@ -218,10 +223,11 @@ function fileRow(item) {
     { dataset: { key, kind: "file", id: item.id }, class: selected ? "is-open" : "", "aria-selected": String(state.selection.has(key)), draggable: state.trash ? null : "true" },
     selectBox(key, item.original_filename),
     h("th", { scope: "row", class: "col-name", "data-label": "Name" }, nameButton),
+    h("td", { "data-label": "Owner", class: "col-owner" }, item.owner),
     h("td", { "data-label": "Folder", class: `col-folder${item.folder ? "" : " muted"}` }, item.folder || "—"),
     h("td", { "data-label": "Size", class: "col-size num" }, formatBytes(item.file_size)),
     h("td", { "data-label": "Type", class: "col-type", title: item.content_type }, friendlyType(item.content_type)),
-    h("td", { "data-label": state.trash ? "Deleted" : "Modified", class: "col-date" }, timeElement(date)),
+    h("td", { "data-label": state.trash ? "Deleted" : "Modified", class: "col-date" }, rowDate(date)),
     h("td", { class: "col-badge", "data-label": "Visibility" },
       item.is_public ? h("span", { class: "badge badge-public" }, icon(ICONS.globe), "Public") : h("span", { class: "visually-hidden" }, "Private")),
   );

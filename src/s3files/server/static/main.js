@@ -7,13 +7,13 @@
 // local-disk store). Everything user-supplied is put in the page with textContent, never as HTML.
 //
 // The modules, each importing only ones above it in this list: api.js (the request helper,
-// shared with uploader.js), dom.js, messages.js, state.js, panel.js, list.js, selection.js,
+// shared with uploader.js), dom.js, messages.js, state.js, route.js, panel.js, list.js, selection.js,
 // bulk.js, dialogs.js, folders.js, preview.js, links.js, actions.js, details.js, auth.js,
 // uploader.js, upload.js, and this one, which wires events and keys.
 
 import { $, debounce } from "./dom.js";
 import { hideToast } from "./messages.js";
-import { hooks, state, TOKEN_KEY } from "./state.js";
+import { fileKey, hooks, state, TOKEN_KEY } from "./state.js";
 import { closeDetails, PHONE, updateInert } from "./panel.js";
 import { entries, loadFiles, renderRows, renderView, sortBy } from "./list.js";
 import { clearSelection, focusedKey, listKey, renderSelection, selectedEntries, setUpSelection } from "./selection.js";
@@ -22,35 +22,61 @@ import { moveWithPicker, newFolder, renameInPlace, setUpDragging } from "./folde
 import { watchThumbnails } from "./preview.js";
 import { openDetails } from "./details.js";
 import { refreshUsage, showApp, showSignIn, signIn, signOut } from "./auth.js";
+import { routeOf, showing, writeRoute } from "./route.js";
 import { clearFinishedUploads, enqueue, setUpDropping, toggleUploads } from "./upload.js";
 
-function openFolder(path) {
-  Object.assign(state, { folder: path, trash: false, search: "", items: [], subfolders: [], cursor: null, anchor: null });
+/** Shows a folder, or the trash, with a search: the list emptied and loaded again, and the
+ * address written ("push", "replace", or null when the address is where it came from). */
+function showView({ folder = state.folder, trash = false, search = "" }, how = "push") {
+  Object.assign(state, { folder, trash, search, items: [], subfolders: [], cursor: null, anchor: null });
   state.selection.clear();
-  $("search").value = "";
+  $("search").value = search;
   closeDetails(false);
   renderView();
   renderRows();
-  loadFiles().then(() => {
+  renderTrashActions();
+  if (how) writeRoute(how);
+  return loadFiles();
+}
+
+function openFolder(path, { replace = false } = {}) {
+  showView({ folder: path }, replace ? "replace" : "push").then(() => {
     const first = $("file-rows").querySelector(".file-name");
     if (document.activeElement === document.body || !document.activeElement?.isConnected) (first || $("search")).focus();
   });
 }
 
+/** The view the address names (after sign-in, on Back and Forward, or a link followed). */
+function showAddress() {
+  const route = routeOf();
+  if (showing(route) && (state.items.length || state.subfolders.length || state.loading)) return Promise.resolve();
+  return showView({ ...route, folder: route.trash ? state.folder : route.folder }, null);
+}
+
 hooks.openDetails = openDetails;
 hooks.signOut = signOut;
 hooks.openFolder = openFolder;
+hooks.showAddress = showAddress;
 hooks.refresh = () => loadFiles();
 hooks.selectionChanged = renderSelection;
 hooks.rowsRendered = watchThumbnails;
 hooks.usageChanged = refreshUsage;
 
-/** The chosen items, or else the one whose row has the focus. */
+/** The chosen items, or else the one whose row has the focus, or else the open file's. */
 function targets() {
   const chosen = selectedEntries();
   if (chosen.length) return chosen;
-  const key = focusedKey();
+  const key = focusedKey() || (state.selectedId ? fileKey(state.selectedId) : null);
   return entries().filter((entry) => entry.key === key);
+}
+
+/** F2: the focused row, else the only one selected, else the file whose details are open. */
+function renameTarget() {
+  const chosen = selectedEntries();
+  const key = focusedKey() || (chosen.length === 1 ? chosen[0].key : null) || (state.selectedId ? fileKey(state.selectedId) : null);
+  if (!key) return;
+  if (state.selectedId && PHONE.matches) closeDetails(false); // it covers the row
+  renameInPlace(key);
 }
 
 function setUpToolbar() {
@@ -60,19 +86,11 @@ function setUpToolbar() {
     if (value === state.search) return;
     state.search = value;
     clearSelection();
+    writeRoute("replace");
     loadFiles();
   }, 250);
   $("search").addEventListener("input", applySearch);
-  $("trash-toggle").addEventListener("click", () => {
-    state.trash = !state.trash;
-    Object.assign(state, { items: [], subfolders: [], cursor: null, anchor: null });
-    state.selection.clear();
-    closeDetails(false);
-    renderView();
-    renderRows();
-    loadFiles();
-    renderTrashActions();
-  });
+  $("trash-toggle").addEventListener("click", () => showView({ trash: !state.trash, search: state.search }));
   $("new-folder").addEventListener("click", newFolder);
   $("refresh").addEventListener("click", () => loadFiles());
   $("load-more").addEventListener("click", () => loadFiles({ append: true }));
@@ -117,6 +135,9 @@ function onKey(event) {
   if (event.defaultPrevented || document.querySelector("dialog[open]")) return;
   const typing = event.target instanceof HTMLElement && event.target.closest("input:not([type=checkbox]), textarea, select, [contenteditable]");
   const inList = Boolean(event.target.closest?.("#file-rows"));
+  // F2 and Delete act on the selection (or the open file) from the list, the details panel
+  // or nowhere in particular; never from a field
+  const onItems = !$("app-view").hidden && (event.target === document.body || event.target === $("main") || Boolean(event.target.closest?.(".files, #details")));
   if (event.key === "Escape" && !event.target.closest?.("textarea")) {
     if (state.selectedId && !$("details").hidden) {
       event.preventDefault();
@@ -133,11 +154,10 @@ function onKey(event) {
   } else if (!typing && !$("app-view").hidden && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "a" && event.target.closest?.(".files")) {
     event.preventDefault();
     listKey(event);
-  } else if (inList && !typing && event.key === "F2") {
+  } else if (onItems && !typing && event.key === "F2") {
     event.preventDefault();
-    const key = focusedKey();
-    if (key) renameInPlace(key);
-  } else if (inList && !typing && (event.key === "Delete" || (event.key === "Backspace" && event.metaKey))) {
+    renameTarget();
+  } else if (onItems && !typing && (event.key === "Delete" || (event.key === "Backspace" && event.metaKey))) {
     event.preventDefault();
     const chosen = targets();
     if (!chosen.length) return;
@@ -168,10 +188,11 @@ function start() {
     if (state.uploads.some((upload) => upload.status === "uploading" || upload.status === "queued")) event.preventDefault();
   });
 
+  window.addEventListener("popstate", () => state.token && showAddress()); // Back, Forward, a link
   state.token = sessionStorage.getItem(TOKEN_KEY);
   if (state.token) {
     showApp();
-    loadFiles();
+    showAddress();
   } else {
     showSignIn();
   }

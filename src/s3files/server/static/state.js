@@ -35,7 +35,8 @@ export const state = {
 export const hooks = {
   openDetails: (id, options) => {},
   signOut: (message) => {},
-  openFolder: (path) => {},
+  openFolder: (path, options) => {},
+  showAddress: () => {},
   refresh: () => {},
   selectionChanged: () => {},
 };

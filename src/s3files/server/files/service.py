@@ -207,11 +207,13 @@ class FileService:
         recursive: bool = False,
         sort: SortField = "created",
         descending: bool = True,
+        name: str | None = None,
     ) -> tuple[list[FileRecord], str | None]:
         filters = FileFilters(
             owner=self._owner_scope,
             folder=folder,
             search=search,
+            name=name,
             content_type=content_type,
             deleted=deleted,
             recursive=recursive,

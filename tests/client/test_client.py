@@ -51,7 +51,11 @@ def test_upload_list_get_download_by_path_and_id(client: Client, tmp_path: Path)
     source = tmp_path / "report.txt"
     source.write_bytes(bytes_of(3000))
     stored = client.upload(source, folder=folder, metadata={"team": "blue"})
-    assert (stored.path, stored.size, stored.metadata) == (f"{folder}/report.txt", 3000, {"team": "blue"})
+    assert (stored.path, stored.size, stored.metadata) == (
+        f"{folder}/report.txt",
+        3000,
+        {"team": "blue"},
+    )
     assert stored.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert client.get_file(f"{folder}/report.txt").id == stored.id
     assert client.get_file(str(stored.id)).path == stored.path
@@ -130,7 +134,10 @@ def test_moves_copies_trash_batch_zip_presign(client: Client, tmp_path: Path) ->
 
 
 def test_quota_exceeded(served: Served) -> None:
-    with Client(served.url, served.keys["root"]) as admin, Client(served.url, served.keys["bob"]) as bob:
+    with (
+        Client(served.url, served.keys["root"]) as admin,
+        Client(served.url, served.keys["bob"]) as bob,
+    ):
         bob.upload(b"fits", filename="a.txt")
         admin.set_quota("bob", max_files=1)
         with pytest.raises(QuotaExceededError):
@@ -145,7 +152,9 @@ def test_big_upload_goes_direct_and_resumes(
     source = tmp_path / "big.bin"
     source.write_bytes(bytes_of(12 * 1024 * 1024, seed=3))
     folder = unique("big")
-    with Client(served.url, served.keys["alice"], resume_dir=tmp_path / "r", part_concurrency=1) as files:
+    with Client(
+        served.url, served.keys["alice"], resume_dir=tmp_path / "r", part_concurrency=1
+    ) as files:
         original = files._store_http.put
         sent: list[str] = []
 
@@ -190,7 +199,9 @@ def test_async_client_does_the_same(served: Served, tmp_path: Path) -> None:
     source.write_bytes(bytes_of(9 * 1024 * 1024, seed=9))
 
     async def main() -> None:
-        async with AsyncClient(served.url, served.keys["alice"], resume_dir=tmp_path / "r") as files:
+        async with AsyncClient(
+            served.url, served.keys["alice"], resume_dir=tmp_path / "r"
+        ) as files:
             folder = unique("async")
             small = await files.upload(b"hello", filename="hello.txt", folder=folder)
             big = await files.upload(source, folder=folder)

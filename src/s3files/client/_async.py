@@ -402,9 +402,12 @@ class AsyncClient(BaseClient):
             nonlocal sha256
             sha256 = await anyio.to_thread.run_sync(_sha256_of, path)
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(hash_file)
-            await self._send_parts(upload, path, todo, progress)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(hash_file)
+                await self._send_parts(upload, path, todo, progress)
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
         stored = await self.complete_upload(upload.upload_id, sha256=sha256)
         resume.forget()
         return stored
@@ -466,7 +469,7 @@ class AsyncClient(BaseClient):
             if progress:
                 progress(length)
 
-        async with anyio.create_task_group() as group:
+        async with anyio.create_task_group() as group:  # the first failure cancels the rest
             for start in range(0, len(todo), SIGN_BATCH):
                 batch = todo[start : start + SIGN_BATCH]
                 signed = await self.sign_parts(upload.upload_id, [n for n, _, _ in batch])
@@ -574,11 +577,16 @@ class AsyncClient(BaseClient):
                 await anyio.sleep(wait)
 
     async def download(
-        self, ref: FileRef, destination: Destination, *, progress: Progress | None = None
+        self,
+        ref: FileRef | RemoteFile,
+        destination: Destination,
+        *,
+        progress: Progress | None = None,
     ) -> RemoteFile:
         """Download to a path (through ``.NAME.part``, which a later call resumes; parent
-        folders created) or to a binary file object."""
-        record = await self.get_file(ref)
+        folders created) or to a binary file object. ``ref``: an id, a path, or a file
+        already listed (no lookup then)."""
+        record = ref if isinstance(ref, RemoteFile) else await self.get_file(ref)
         if not isinstance(destination, str | os.PathLike):
             async for chunk in self._ranged(f"/api/v1/files/{record.id}/download", 0, record.path):
                 await anyio.to_thread.run_sync(destination.write, chunk)
@@ -709,6 +717,15 @@ async def _bytes_chunks(data: bytes, progress: Progress | None) -> AsyncIterator
         if progress:
             progress(len(chunk))
         yield chunk
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The first error in a (nested) task group's failure: what the caller would have seen
+    from one part alone."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def _read_part(path: Path, offset: int, length: int) -> bytes:

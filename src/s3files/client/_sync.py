@@ -578,11 +578,16 @@ class Client(BaseClient):
                 time.sleep(wait)
 
     def download(
-        self, ref: FileRef, destination: Destination, *, progress: Progress | None = None
+        self,
+        ref: FileRef | RemoteFile,
+        destination: Destination,
+        *,
+        progress: Progress | None = None,
     ) -> RemoteFile:
         """Download to a path (through ``.NAME.part``, which a later call resumes; parent
-        folders created) or to a binary file object."""
-        record = self.get_file(ref)
+        folders created) or to a binary file object. ``ref``: an id, a path, or a file
+        already listed (no lookup then)."""
+        record = ref if isinstance(ref, RemoteFile) else self.get_file(ref)
         if not isinstance(destination, str | os.PathLike):
             for chunk in self._ranged(f"/api/v1/files/{record.id}/download", 0, record.path):
                 destination.write(chunk)

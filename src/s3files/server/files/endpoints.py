@@ -270,7 +270,12 @@ async def list_files(
     for name and type, ``desc`` otherwise); ``next_cursor`` fetches the next page of the
     same listing (ties are broken by id, so paging is stable)."""
     descending = order == "desc" if order else sort not in ("name", "type")
-    queried = (("folder", folder), ("search", search), ("name", name), ("content_type", content_type))
+    queried = (
+        ("folder", folder),
+        ("search", search),
+        ("name", name),
+        ("content_type", content_type),
+    )
     for field, value in queried:
         if value and ("\x00" in value or not value.isprintable()):
             raise ApiError(400, "invalid_query", f"{field} contains control characters")

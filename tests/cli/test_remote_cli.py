@@ -17,7 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from s3files.cli.app import select_app
+from s3files.cli.entry import select_app
 from s3files.client import Client
 from tests.client._serve import Served, bytes_of, serve, unique
 

@@ -6,15 +6,25 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from s3files.cli._common import command, console, fail, print_json, require_configured_data_dir
-from s3files.server.settings import ServiceSettings, load_service_settings
+
+if TYPE_CHECKING:
+    from s3files.server.settings import ServiceSettings
 
 _T = TypeVar("_T")
+
+
+def load_service_settings(**overrides: Any) -> ServiceSettings:
+    """The service's settings (imported on use: remote mode never loads them)."""
+    from s3files.server import settings
+
+    return settings.load_service_settings(**overrides)
+
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)

@@ -29,6 +29,7 @@ def login(
     default: Annotated[
         bool, typer.Option("--default/--not-default", help="Make it the default profile.")
     ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Save a profile (URL and API key, file readable by you only) after checking the key;
     later commands then work on that service (remote mode).
@@ -43,6 +44,10 @@ def login(
         found = client.config()
     store = ProfileStore(config_dir())
     store.save(Profile(profile, url, api_key), make_default=default)
+    if as_json:
+        print_json({"profile": profile, "url": url, "owner": found.owner, "admin": found.admin,
+                    "saved_in": str(store.path)})  # fmt: skip
+        return
     console.print(
         f"logged in to {url} as {found.owner}{' (admin)' if found.admin else ''}; "
         f"profile {profile!r} saved in {store.path}",

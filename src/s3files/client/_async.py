@@ -316,14 +316,20 @@ class AsyncClient(BaseClient):
                     metadata=metadata, is_public=is_public, content_type=content_type,
                     progress=progress,
                 )  # fmt: skip
-            return await self._stream_upload(
-                lambda: _file_chunks(path, progress), size, name, folder, description,
-                metadata, is_public, content_type, idempotency_key,
-            )  # fmt: skip
+            if size <= CHUNK:  # small: one read, no stream to set up
+                source = await anyio.to_thread.run_sync(path.read_bytes)
+                filename = name
+            else:
+                return await self._stream_upload(
+                    lambda: _file_chunks(path, progress), size, name, folder, description,
+                    metadata, is_public, content_type, idempotency_key,
+                )  # fmt: skip
         if isinstance(source, bytes):
             data = source
             return await self._stream_upload(
-                lambda: _bytes_chunks(data, progress), len(data), filename or "upload",
+                lambda: _whole(data, progress) if len(data) <= CHUNK
+                else _bytes_chunks(data, progress),
+                len(data), filename or "upload",
                 folder, description, metadata, is_public, content_type, idempotency_key,
             )  # fmt: skip
         handle = source
@@ -548,12 +554,15 @@ class AsyncClient(BaseClient):
             yield chunk
 
     async def _ranged(self, path: str, offset: int, subject: str) -> AsyncIterator[bytes]:
+        """The bytes from ``offset`` of ``path`` (an API path, or a presigned URL of the
+        store: then without the API key), resumed with a Range after a broken connection."""
+        http = self._store_http if path.startswith(("http://", "https://")) else self._http
         attempts = 0
         while True:
             attempts += 1
             try:
                 try:
-                    async with self._http.stream(
+                    async with http.stream(
                         "GET", path, headers=self._download_headers(offset)
                     ) as response:
                         if response.status_code == 416:
@@ -602,11 +611,13 @@ class AsyncClient(BaseClient):
             offset = 0
         if progress and offset:
             progress(offset)
+        source = f"/api/v1/files/{record.id}/download"
+        if record.size > self.multipart_threshold:  # large: straight from the store
+            link = await self._send(self._call_presign(record.id, None, False, record.path))
+            source = link.url
         with partial.open("ab") as handle:
             if offset < record.size or record.size == 0:
-                async for chunk in self._ranged(
-                    f"/api/v1/files/{record.id}/download", offset, record.path
-                ):
+                async for chunk in self._ranged(source, offset, record.path):
                     await anyio.to_thread.run_sync(handle.write, chunk)
                     if progress:
                         progress(len(chunk))
@@ -726,6 +737,12 @@ def _first_error(group: BaseExceptionGroup) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def _whole(data: bytes, progress: Progress | None) -> bytes:
+    if progress:
+        progress(len(data))
+    return data
 
 
 def _read_part(path: Path, offset: int, length: int) -> bytes:

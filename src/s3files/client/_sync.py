@@ -316,14 +316,20 @@ class Client(BaseClient):
                     metadata=metadata, is_public=is_public, content_type=content_type,
                     progress=progress,
                 )  # fmt: skip
-            return self._stream_upload(
-                lambda: _file_chunks(path, progress), size, name, folder, description,
-                metadata, is_public, content_type, idempotency_key,
-            )  # fmt: skip
+            if size <= CHUNK:  # small: one read, no stream to set up
+                source = path.read_bytes()
+                filename = name
+            else:
+                return self._stream_upload(
+                    lambda: _file_chunks(path, progress), size, name, folder, description,
+                    metadata, is_public, content_type, idempotency_key,
+                )  # fmt: skip
         if isinstance(source, bytes):
             data = source
             return self._stream_upload(
-                lambda: _bytes_chunks(data, progress), len(data), filename or "upload",
+                lambda: _whole(data, progress) if len(data) <= CHUNK
+                else _bytes_chunks(data, progress),
+                len(data), filename or "upload",
                 folder, description, metadata, is_public, content_type, idempotency_key,
             )  # fmt: skip
         handle = source
@@ -549,12 +555,15 @@ class Client(BaseClient):
         )
 
     def _ranged(self, path: str, offset: int, subject: str) -> Iterator[bytes]:
+        """The bytes from ``offset`` of ``path`` (an API path, or a presigned URL of the
+        store: then without the API key), resumed with a Range after a broken connection."""
+        http = self._store_http if path.startswith(("http://", "https://")) else self._http
         attempts = 0
         while True:
             attempts += 1
             try:
                 try:
-                    with self._http.stream(
+                    with http.stream(
                         "GET", path, headers=self._download_headers(offset)
                     ) as response:
                         if response.status_code == 416:
@@ -603,11 +612,13 @@ class Client(BaseClient):
             offset = 0
         if progress and offset:
             progress(offset)
+        source = f"/api/v1/files/{record.id}/download"
+        if record.size > self.multipart_threshold:  # large: straight from the store
+            link = self._send(self._call_presign(record.id, None, False, record.path))
+            source = link.url
         with partial.open("ab") as handle:
             if offset < record.size or record.size == 0:
-                for chunk in self._ranged(
-                    f"/api/v1/files/{record.id}/download", offset, record.path
-                ):
+                for chunk in self._ranged(source, offset, record.path):
                     handle.write(chunk)
                     if progress:
                         progress(len(chunk))
@@ -714,6 +725,12 @@ def _bytes_chunks(data: bytes, progress: Progress | None) -> Iterator[bytes]:
         if progress:
             progress(len(chunk))
         yield chunk
+
+
+def _whole(data: bytes, progress: Progress | None) -> bytes:
+    if progress:
+        progress(len(data))
+    return data
 
 
 class _Sha256Thread(threading.Thread):

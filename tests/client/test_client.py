@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -175,6 +176,17 @@ def test_big_upload_goes_direct_and_resumes(
     assert stored.size == source.stat().st_size
     assert stored.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert not list((tmp_path / "r").iterdir())
+    # a large download comes in ranges side by side; one left half done resumes
+    monkeypatch.setattr("s3files.client._base.SEGMENT", 5 * 1024 * 1024)
+    partial = tmp_path / ".back.bin.part"
+    partial.write_bytes(source.read_bytes()[: 5 * 1024 * 1024] + b"\0" * (7 * 1024 * 1024))
+    (tmp_path / ".back.bin.part.json").write_text(json.dumps({"size": stored.size, "done": [0]}))
+    fetched: list[int] = []
+    with Client(served.url, served.keys["alice"], part_concurrency=2) as files:
+        files.download(stored.id, tmp_path / "back.bin", progress=fetched.append)
+    assert fetched[0] == 5 * 1024 * 1024 and sum(fetched) == stored.size
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+    assert not partial.exists() and not (tmp_path / ".back.bin.part.json").exists()
 
 
 def test_download_resumes_from_a_partial_file(client: Client, tmp_path: Path) -> None:

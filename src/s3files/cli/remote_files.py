@@ -439,8 +439,10 @@ def cp(
     sources: Annotated[list[str], typer.Argument(help="Files (id or path), then the destination.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Copy files (new files with their own ids). DEST ending in '/' (or an existing folder)
-    receives them under their names; otherwise a single file is copied to the path DEST.
+    """Copy files (new files with their own ids).
+
+    DEST ending in '/' (or an existing folder) receives them under their names;
+    otherwise a single file is copied to the path DEST.
 
     Example: s3files cp docs/a.pdf archive/ ; s3files cp docs/a.pdf docs/a-copy.pdf
     """
@@ -568,8 +570,10 @@ def upload(
     jobs: Jobs = 8,
     as_json: JsonOption = False,
 ) -> None:
-    """Upload files and folders. `dir` goes to FOLDER/dir/..., `dir/` puts dir's contents
-    in FOLDER (the trailing-slash rule of rsync). Large files go straight to the store in
+    """Upload files and folders (large ones in parallel parts, resumable).
+
+    `dir` goes to FOLDER/dir/..., `dir/` puts dir's contents in FOLDER (the trailing-slash
+    rule of rsync). Large files go straight to the store in
     parallel parts; an interrupted upload resumes when run again.
 
     Example: s3files upload report.pdf photos/ --to docs
@@ -628,8 +632,10 @@ def download(
     jobs: Jobs = 8,
     as_json: JsonOption = False,
 ) -> None:
-    """Download files by id or path, or with -r whole folders (kept as subfolders of -o).
-    An interrupted download resumes from its .NAME.part file.
+    """Download files by id or path, or with -r whole folders.
+
+    Folders are kept as subfolders of -o. An interrupted download resumes from its
+    .NAME.part file.
 
     Example: s3files download docs/report.pdf -o out/ ; s3files download -r photos -o backup
     """

@@ -31,8 +31,10 @@ def login(
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Save a profile (URL and API key, file readable by you only) after checking the key;
-    later commands then work on that service (remote mode).
+    """Save a profile for a service (remote mode), after checking the key.
+
+    The URL and the API key go in a file readable by you only; later commands then work
+    on that service.
 
     Example: s3files login https://files.example.com --profile work
     """

@@ -38,6 +38,7 @@ from s3files.client._base import (
     Progress,
     SortField,
     _Resume,
+    _Segments,
     as_file_id,
 )
 from s3files.client._errors import ServiceError
@@ -553,7 +554,9 @@ class AsyncClient(BaseClient):
         ):
             yield chunk
 
-    async def _ranged(self, path: str, offset: int, subject: str) -> AsyncIterator[bytes]:
+    async def _ranged(
+        self, path: str, offset: int, subject: str, end: int | None = None
+    ) -> AsyncIterator[bytes]:
         """The bytes from ``offset`` of ``path`` (an API path, or a presigned URL of the
         store: then without the API key), resumed with a Range after a broken connection."""
         http = self._store_http if path.startswith(("http://", "https://")) else self._http
@@ -563,14 +566,14 @@ class AsyncClient(BaseClient):
             try:
                 try:
                     async with http.stream(
-                        "GET", path, headers=self._download_headers(offset)
+                        "GET", path, headers=self._download_headers(offset, end)
                     ) as response:
-                        if response.status_code == 416:
+                        if response.status_code == 416 or (end is not None and offset >= end):
                             return
                         if response.status_code >= 400:
                             await response.aread()
                         self._raise_for(response, subject)
-                        if offset and response.status_code == 200:
+                        if (offset or end is not None) and response.status_code == 200:
                             raise ServiceError("the service ignored the Range", code="no_range",
                                                subject=subject)  # fmt: skip
                         async for chunk in response.aiter_bytes(CHUNK):
@@ -609,12 +612,14 @@ class AsyncClient(BaseClient):
         if offset > record.size:
             partial.unlink()
             offset = 0
+        if record.size > self.multipart_threshold:  # large: from the store, ranges side by side
+            link = await self._send(self._call_presign(record.id, None, False, record.path))
+            await self._download_segments(link.url, record, partial, progress)
+            partial.replace(target)
+            return record
         if progress and offset:
             progress(offset)
         source = f"/api/v1/files/{record.id}/download"
-        if record.size > self.multipart_threshold:  # large: straight from the store
-            link = await self._send(self._call_presign(record.id, None, False, record.path))
-            source = link.url
         with partial.open("ab") as handle:
             if offset < record.size or record.size == 0:
                 async for chunk in self._ranged(source, offset, record.path):
@@ -623,6 +628,36 @@ class AsyncClient(BaseClient):
                         progress(len(chunk))
         partial.replace(target)
         return record
+
+    async def _download_segments(
+        self, url: str, record: RemoteFile, partial: Path, progress: Progress | None
+    ) -> None:
+        segments = _Segments(partial, record.size)
+        await anyio.to_thread.run_sync(segments.open)
+        if progress:
+            progress(record.size - sum(end - start for _, start, end in segments.todo()))
+        limiter = anyio.Semaphore(self.part_concurrency)
+
+        async def fetch(index: int, start: int, end: int) -> None:
+            async with limiter:
+                handle = await anyio.to_thread.run_sync(partial.open, "r+b")
+                try:
+                    await anyio.to_thread.run_sync(handle.seek, start)
+                    async for chunk in self._ranged(url, start, record.path, end):
+                        await anyio.to_thread.run_sync(handle.write, chunk)
+                        if progress:
+                            progress(len(chunk))
+                finally:
+                    handle.close()
+                await anyio.to_thread.run_sync(segments.finish, index)
+
+        try:
+            async with anyio.create_task_group() as group:  # the first failure cancels the rest
+                for segment in segments.todo():
+                    group.start_soon(fetch, *segment)
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+        segments.close()
 
     # folders ---------------------------------------------------------------------------
 

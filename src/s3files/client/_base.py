@@ -40,7 +40,16 @@ from s3files.client._models import (
     Usage,
 )
 
-__all__ = ["BaseClient", "Call", "FileRef", "Page", "Progress", "SortField", "split_path"]
+__all__ = [
+    "SEGMENT",
+    "BaseClient",
+    "Call",
+    "FileRef",
+    "Page",
+    "Progress",
+    "SortField",
+    "split_path",
+]
 
 T = TypeVar("T")
 FileRef = uuid.UUID | str  # an id, or a path: folder and display name ("docs/report.pdf")
@@ -531,5 +540,60 @@ class BaseClient:
     def _partial_of(destination: Path) -> Path:
         return destination.with_name(f".{destination.name}.part")
 
-    def _download_headers(self, offset: int) -> dict[str, str]:
+    def _download_headers(self, offset: int, end: int | None = None) -> dict[str, str]:
+        if end is not None:
+            return {"Range": f"bytes={offset}-{end - 1}"}
         return {"Range": f"bytes={offset}-"} if offset else {}
+
+
+SEGMENT = 16 * 1024 * 1024  # a large download comes in ranges of this size, several at once
+
+
+@dataclass(slots=True)
+class _Segments:
+    """A large download in ranges fetched side by side into ``.NAME.part`` (made full size
+    first); ``.NAME.part.json`` lists the ranges done, so an interrupted one resumes."""
+
+    partial: Path
+    size: int
+    done: set[int] = field(default_factory=set)
+
+    @property
+    def state_file(self) -> Path:
+        return self.partial.with_name(self.partial.name + ".json")
+
+    def open(self) -> None:
+        """Resume what a previous run left, or start: a sequential ``.part`` (without a
+        state file) counts for the ranges it holds whole."""
+        count = -(-self.size // SEGMENT)
+        try:
+            kept = json.loads(self.state_file.read_text())
+            if kept.get("size") == self.size:
+                self.done = {int(n) for n in kept["done"] if 0 <= int(n) < count}
+        except (OSError, ValueError, KeyError, TypeError):
+            have = self.partial.stat().st_size if self.partial.exists() else 0
+            self.done = {n for n in range(count) if (n + 1) * SEGMENT <= min(have, self.size)}
+        self._save()
+        with self.partial.open("ab") as handle:
+            handle.truncate(self.size)
+
+    def todo(self) -> list[tuple[int, int, int]]:
+        """(index, start, end) of every range still to fetch."""
+        count = -(-self.size // SEGMENT)
+        return [
+            (n, n * SEGMENT, min(self.size, (n + 1) * SEGMENT))
+            for n in range(count)
+            if n not in self.done
+        ]
+
+    def finish(self, index: int) -> None:
+        self.done.add(index)
+        self._save()
+
+    def _save(self) -> None:
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"size": self.size, "done": sorted(self.done)}))
+        temporary.replace(self.state_file)
+
+    def close(self) -> None:
+        self.state_file.unlink(missing_ok=True)

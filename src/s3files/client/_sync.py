@@ -39,6 +39,7 @@ from s3files.client._base import (
     Progress,
     SortField,
     _Resume,
+    _Segments,
     as_file_id,
 )
 from s3files.client._errors import ServiceError
@@ -554,7 +555,9 @@ class Client(BaseClient):
             f"/api/v1/files/{file_id}/download", offset, subject or str(file_id)
         )
 
-    def _ranged(self, path: str, offset: int, subject: str) -> Iterator[bytes]:
+    def _ranged(
+        self, path: str, offset: int, subject: str, end: int | None = None
+    ) -> Iterator[bytes]:
         """The bytes from ``offset`` of ``path`` (an API path, or a presigned URL of the
         store: then without the API key), resumed with a Range after a broken connection."""
         http = self._store_http if path.startswith(("http://", "https://")) else self._http
@@ -564,14 +567,14 @@ class Client(BaseClient):
             try:
                 try:
                     with http.stream(
-                        "GET", path, headers=self._download_headers(offset)
+                        "GET", path, headers=self._download_headers(offset, end)
                     ) as response:
-                        if response.status_code == 416:
+                        if response.status_code == 416 or (end is not None and offset >= end):
                             return
                         if response.status_code >= 400:
                             response.read()
                         self._raise_for(response, subject)
-                        if offset and response.status_code == 200:
+                        if (offset or end is not None) and response.status_code == 200:
                             raise ServiceError("the service ignored the Range", code="no_range",
                                                subject=subject)  # fmt: skip
                         for chunk in response.iter_bytes(CHUNK):
@@ -610,12 +613,14 @@ class Client(BaseClient):
         if offset > record.size:
             partial.unlink()
             offset = 0
+        if record.size > self.multipart_threshold:  # large: from the store, ranges side by side
+            link = self._send(self._call_presign(record.id, None, False, record.path))
+            self._download_segments(link.url, record, partial, progress)
+            partial.replace(target)
+            return record
         if progress and offset:
             progress(offset)
         source = f"/api/v1/files/{record.id}/download"
-        if record.size > self.multipart_threshold:  # large: straight from the store
-            link = self._send(self._call_presign(record.id, None, False, record.path))
-            source = link.url
         with partial.open("ab") as handle:
             if offset < record.size or record.size == 0:
                 for chunk in self._ranged(source, offset, record.path):
@@ -624,6 +629,28 @@ class Client(BaseClient):
                         progress(len(chunk))
         partial.replace(target)
         return record
+
+    def _download_segments(
+        self, url: str, record: RemoteFile, partial: Path, progress: Progress | None
+    ) -> None:
+        segments = _Segments(partial, record.size)
+        segments.open()
+        if progress:
+            progress(record.size - sum(end - start for _, start, end in segments.todo()))
+
+        def fetch(index: int, start: int, end: int) -> None:
+            with partial.open("r+b") as handle:
+                handle.seek(start)
+                for chunk in self._ranged(url, start, record.path, end):
+                    handle.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+            segments.finish(index)
+
+        with ThreadPoolExecutor(self.part_concurrency) as pool:
+            for future in [pool.submit(fetch, *segment) for segment in segments.todo()]:
+                future.result()
+        segments.close()
 
     # folders ---------------------------------------------------------------------------
 

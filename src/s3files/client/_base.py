@@ -9,6 +9,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -557,6 +558,7 @@ class _Segments:
     partial: Path
     size: int
     done: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # ranges finish on threads
 
     @property
     def state_file(self) -> Path:
@@ -587,8 +589,9 @@ class _Segments:
         ]
 
     def finish(self, index: int) -> None:
-        self.done.add(index)
-        self._save()
+        with self.lock:
+            self.done.add(index)
+            self._save()
 
     def _save(self) -> None:
         temporary = self.state_file.with_suffix(".tmp")

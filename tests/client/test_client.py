@@ -73,6 +73,22 @@ def test_upload_list_get_download_by_path_and_id(client: Client, tmp_path: Path)
     assert b"".join(client.iter_bytes(stored.id, offset=2990)) == source.read_bytes()[2990:]
 
 
+def test_files_can_be_looked_up_by_exact_name(client: Client, served: Served) -> None:
+    folder = unique("named")
+    client.upload(b"1", filename="report.txt", folder=folder)
+    client.upload(b"2", filename="report.txt.bak.txt", folder=folder)
+    client.upload(b"3", filename="report.txt", folder=f"{folder}/sub")
+    found = httpx.get(
+        f"{served.url}/api/v1/files",
+        params={"folder": folder, "name": "report.txt"},
+        headers={"Authorization": f"Bearer {served.keys['alice']}"},
+    ).json()["items"]
+    assert [(f["folder"], f["original_filename"]) for f in found] == [(folder, "report.txt")]
+    document = httpx.get(f"{served.url}/openapi.json").json()
+    parameters = document["paths"]["/api/v1/files"]["get"]["parameters"]
+    assert "name" in {p["name"] for p in parameters}
+
+
 def test_listing_follows_every_page(client: Client) -> None:
     folder = unique("many")
     for n in range(7):

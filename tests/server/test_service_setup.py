@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from s3files.cli.app import app as cli_app
+from s3files.cli.local_app import app as cli_app
 from s3files.cli.server import AppFactory
 from s3files.server.api_error import ApiError
 from s3files.server.db.bootstrap import open_database

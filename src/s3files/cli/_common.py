@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import inspect
@@ -11,12 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn, ParamSpec, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 from rich.console import Console
 
 from s3files._errors import S3FilesError
+
+if TYPE_CHECKING:
+    from s3files.cli.profiles import Mode
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,12 +36,18 @@ class CliOptions:
     so nothing of one invocation outlives it in module state."""
 
     verbose: bool = False
+    mode: Mode | None = None  # remote or local: chosen by the root callback
 
     @classmethod
     def of(cls, context: typer.Context) -> CliOptions:
         """The options of the invocation that ``context`` belongs to."""
         options = context.find_root().obj
         return options if isinstance(options, cls) else cls()
+
+    @classmethod
+    def current(cls) -> CliOptions:
+        """The options of the command running now (set by ``command`` for its duration)."""
+        return _RUNNING.get(cls())
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -70,6 +81,21 @@ def friendly_errors(*, verbose: bool = False) -> Iterator[None]:
         fail("interrupted", 130)
 
 
+def require_configured_data_dir(settings: Any) -> None:
+    """Local mode never creates ``./s3files-data`` silently in whatever folder it runs
+    from: the default data folder must exist already (where the service runs), or be
+    named (``S3FILES_DATA_DIR``, a .env file), or the database be named."""
+    data_dir = Path(settings.data_dir)
+    if data_dir != Path("s3files-data") or data_dir.exists() or settings.database_url:
+        return
+    fail(
+        f"local mode: no service data here ({data_dir.absolute()} does not exist). "
+        "On the server's machine, run from the service's folder or set S3FILES_DATA_DIR; "
+        "to use a running service, `s3files login URL`",
+        2,
+    )
+
+
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
@@ -96,6 +122,7 @@ def human_size(size: int) -> str:
 
 
 _CONTEXT_PARAMETER = "s3files_context"
+_RUNNING: contextvars.ContextVar[CliOptions] = contextvars.ContextVar("s3files_cli_options")
 
 
 def command(func: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -112,8 +139,13 @@ def command(func: Callable[_P, _T]) -> Callable[_P, _T]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> _T:
         context: typer.Context = kwargs.pop(_CONTEXT_PARAMETER)
-        with friendly_errors(verbose=CliOptions.of(context).verbose):
-            return func(*args, **kwargs)
+        options = CliOptions.of(context)
+        token = _RUNNING.set(options)
+        try:
+            with friendly_errors(verbose=options.verbose):
+                return func(*args, **kwargs)
+        finally:
+            _RUNNING.reset(token)
 
     parameters = [*signature.parameters.values()]
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

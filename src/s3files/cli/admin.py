@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from s3files._errors import S3FilesError
-from s3files.cli._common import command, console, fail, print_json
+from s3files.cli._common import command, console, fail, print_json, require_configured_data_dir
 
 if TYPE_CHECKING:  # settings and stores load when a command runs, not at start
     from s3files.server.settings import ServiceSettings
@@ -29,6 +29,7 @@ async def _run_cleanup(
     from s3files.server.housekeeping import cleanup as run
     from s3files.store import AsyncFileStore, FileStore
 
+    require_configured_data_dir(settings)
     engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:

@@ -30,7 +30,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from s3files.cli._common import command, console, fail, human_size, print_json
+from s3files.cli._common import (
+    command,
+    console,
+    fail,
+    human_size,
+    print_json,
+    require_configured_data_dir,
+)
 from s3files.server.settings import ServiceSettings, load_service_settings
 
 _T = TypeVar("_T")
@@ -71,6 +78,7 @@ async def open_session(
         fail('file commands need the database: pip install "s3files[server]"')
     from s3files.store import AsyncFileStore, FileStore
 
+    require_configured_data_dir(settings)
     engine = await open_database(settings)
     files = AsyncFileStore(FileStore.from_settings(settings))
     try:

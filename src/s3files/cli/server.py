@@ -6,15 +6,25 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
-from s3files.cli._common import command, console, fail, print_json
-from s3files.server.settings import ServiceSettings, load_service_settings
+from s3files.cli._common import command, console, fail, print_json, require_configured_data_dir
+
+if TYPE_CHECKING:
+    from s3files.server.settings import ServiceSettings
 
 _T = TypeVar("_T")
+
+
+def load_service_settings(**overrides: Any) -> ServiceSettings:
+    """The service's settings (imported on use: remote mode never loads them)."""
+    from s3files.server import settings
+
+    return settings.load_service_settings(**overrides)
+
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
@@ -30,10 +40,14 @@ def _server_modules() -> Any:
     return bootstrap, session
 
 
-def run_with_session(settings: ServiceSettings, work: Callable[[Any], Awaitable[_T]]) -> _T:
+def run_with_session(
+    settings: ServiceSettings, work: Callable[[Any], Awaitable[_T]], *, serving: bool = False
+) -> _T:
     """Open the database (folder, engine, migrations), run ``work(session)`` in one unit
-    of work, and close it."""
+    of work, and close it. Only ``serve`` may create the default data folder."""
     bootstrap, session_module = _server_modules()
+    if not serving:
+        require_configured_data_dir(settings)
 
     async def main() -> _T:
         engine = await bootstrap.open_database(settings)
@@ -111,7 +125,7 @@ def serve(
             return None
         return (await create_key(session, owner="admin", is_admin=True, name="first start")).secret
 
-    secret = run_with_session(settings, first_start)
+    secret = run_with_session(settings, first_start, serving=True)
     location = settings.storage_location()
     where = (
         location.path if location.scheme == "file" else f"s3://{location.bucket}/{location.prefix}"

@@ -246,6 +246,14 @@ async def list_files(
     principal: PrincipalDep,
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     search: Annotated[str | None, Query(max_length=255, description="part of the name")] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=1024,
+            description="exactly this name (with folder: the file at the path folder/name)",
+        ),
+    ] = None,
     content_type: Annotated[str | None, Query(max_length=255, examples=["image/*"])] = None,
     deleted: Annotated[bool, Query(description="list the trash instead")] = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -262,12 +270,19 @@ async def list_files(
     for name and type, ``desc`` otherwise); ``next_cursor`` fetches the next page of the
     same listing (ties are broken by id, so paging is stable)."""
     descending = order == "desc" if order else sort not in ("name", "type")
-    for name, value in (("folder", folder), ("search", search), ("content_type", content_type)):
+    queried = (
+        ("folder", folder),
+        ("search", search),
+        ("name", name),
+        ("content_type", content_type),
+    )
+    for field, value in queried:
         if value and ("\x00" in value or not value.isprintable()):
-            raise ApiError(400, "invalid_query", f"{name} contains control characters")
+            raise ApiError(400, "invalid_query", f"{field} contains control characters")
     rows, next_cursor = await FileService(state, principal).list(
         folder=folder,
         search=search,
+        name=name,
         content_type=content_type,
         deleted=deleted,
         limit=limit,

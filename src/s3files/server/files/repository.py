@@ -87,6 +87,7 @@ class FileFilters:
     owner: str | None  # None: every owner (admins)
     folder: str | None = None
     search: str | None = None
+    name: str | None = None  # exactly this display name (a path's last part)
     content_type: str | None = None
     deleted: bool = False
     recursive: bool = False  # every file under ``folder``, not only those directly in it
@@ -159,6 +160,8 @@ class FileRepository:
         if filters.search:
             pattern = f"%{_like_escape(filters.search.lower())}%"
             conditions.append(func.lower(FileRecord.original_filename).like(pattern, escape="\\"))
+        if filters.name is not None:
+            conditions.append(FileRecord.original_filename == filters.name)
         if filters.content_type:
             if filters.content_type.endswith("/*"):
                 prefix = _like_escape(filters.content_type[:-1])

@@ -203,11 +203,13 @@ class FileService:
         recursive: bool = False,
         sort: SortField = "created",
         descending: bool = True,
+        name: str | None = None,
     ) -> tuple[list[FileRecord], str | None]:
         filters = FileFilters(
             owner=self._owner_scope,
             folder=folder_path(folder) if folder is not None else None,
             search=search,
+            name=name,
             content_type=content_type,
             deleted=deleted,
             recursive=recursive,

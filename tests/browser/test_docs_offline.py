@@ -17,6 +17,8 @@ from s3files.server.settings import ServiceSettings
 from tests.browser._manager import expect, open_tab, screenshots
 from tests.server.conftest import Service, make_service
 
+RENDER_MS = 30_000
+
 
 @pytest.fixture(scope="module")
 def service(
@@ -28,12 +30,17 @@ def service(
 def test_swagger_ui_and_redoc_work_offline(browser: Any, service: Service) -> None:
     shots = screenshots("api-docs")
     tab = open_tab(browser, f"{service.url}/docs", allowed=(service.url,))
-    expect(tab.page.locator(".swagger-ui .info .title")).to_contain_text("s3files")
-    expect(tab.page.locator(".opblock-tag").first).to_be_visible()
+    # the bundles are megabytes of script and the schema is built on its first request: on a
+    # busy two-core machine that took more than playwright's default 5 s
+    expect(tab.page.locator(".swagger-ui .info .title")).to_contain_text(
+        "s3files", timeout=RENDER_MS
+    )
+    expect(tab.page.locator(".opblock-tag").first).to_be_visible(timeout=RENDER_MS)
     tab.page.screenshot(path=str(shots / "01-swagger-ui.png"))
     tab.page.goto(f"{service.url}/redoc")
-    expect(tab.page.locator("h1").first).to_contain_text("s3files")
-    expect(tab.page.get_by_text("/api/v1/files/{file_id}/thumbnail").first).to_be_attached()
+    expect(tab.page.locator("h1").first).to_contain_text("s3files", timeout=RENDER_MS)
+    thumbnail_route = tab.page.get_by_text("/api/v1/files/{file_id}/thumbnail").first
+    expect(thumbnail_route).to_be_attached(timeout=RENDER_MS)
     tab.page.screenshot(path=str(shots / "02-redoc.png"))
     assert tab.foreign == [], tab.foreign
     # Redoc's sidebar badge is an <img> of a CDN URL written into its bundle: the page's CSP

@@ -15,6 +15,7 @@ raises ``NotFoundError``, a ``FileNotFoundError``. The client never imports the 
 from s3files.client._async import AsyncClient
 from s3files.client._base import FileRef, Page, split_path
 from s3files.client._errors import (
+    AmbiguousPathError,
     BusyError,
     ConflictError,
     ForbiddenError,
@@ -53,6 +54,7 @@ from s3files.client._models import (
 from s3files.client._sync import Client
 
 __all__ = [
+    "AmbiguousPathError",
     "AsyncClient",
     "BatchOutcome",
     "BatchResult",

@@ -20,6 +20,7 @@ import httpx
 
 from s3files._retry import DEFAULT_RETRY, RetryPolicy
 from s3files.client._errors import (
+    AmbiguousPathError,
     ConflictError,
     NotFoundError,
     ServiceError,
@@ -60,6 +61,7 @@ Progress = Callable[[int], None]  # called with the bytes just transferred
 CHUNK = 1024 * 1024
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 PAGE_SIZE = 200
+AMBIGUOUS_LISTED = 20  # a path naming several files: the ids its error lists, at most
 FOLDER_PAGE_SIZE = 1000
 SIGN_BATCH = 100  # part URLs the service signs in one request
 
@@ -298,10 +300,17 @@ class BaseClient:
                     code="not_found",
                     subject=path,
                 )
+            if len(page.items) > 1:  # a name can repeat in a folder: never guess which
+                raise AmbiguousPathError(path, [f.id for f in page.items], deleted=deleted)
             return page.items[0]
 
         params = _none_dropped(
-            {"folder": folder, "name": name, "limit": 1, "deleted": "true" if deleted else None}
+            {
+                "folder": folder,
+                "name": name,
+                "limit": AMBIGUOUS_LISTED,
+                "deleted": "true" if deleted else None,
+            }
         )
         return Call("GET", "/api/v1/files", first, params=params, subject=path)
 

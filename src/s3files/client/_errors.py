@@ -28,6 +28,7 @@ against ``s3files`` catches it as it catches a store's::
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from s3files._errors import (
@@ -48,6 +49,7 @@ from s3files._errors import (
 )
 
 __all__ = [
+    "AmbiguousPathError",
     "BusyError",
     "ConflictError",
     "ForbiddenError",
@@ -146,6 +148,22 @@ class RemoteEmptyFileError(InvalidRequestError, EmptyFileError):
 
 class RemoteInvalidFilenameError(InvalidRequestError, InvalidFilenameError):
     """Nothing usable is left of the filename."""
+
+
+class AmbiguousPathError(InvalidRequestError):
+    """A path names several files (a name can repeat in a folder): name one by id.
+    ``ids`` lists the files that match."""
+
+    def __init__(self, path: str, ids: list[uuid.UUID], *, deleted: bool = False) -> None:
+        where = " in the trash" if deleted else ""
+        super().__init__(
+            f"{len(ids)} files{where} have this path; name one by id: "
+            + ", ".join(str(i) for i in ids),
+            status=None,
+            code="ambiguous_path",
+            subject=path,
+        )
+        self.ids = ids
 
 
 class RangeNotSatisfiableError(InvalidRequestError):

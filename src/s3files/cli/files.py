@@ -38,6 +38,7 @@ from s3files.cli._common import (
     print_json,
     require_configured_data_dir,
 )
+from s3files.cli.output import long_line
 from s3files.server.settings import ServiceSettings, load_service_settings
 
 _T = TypeVar("_T")
@@ -285,20 +286,12 @@ def ls(
     if as_json:
         print_json([record_json(r) for r in rows])
         return
-    table = Table(box=None)
-    table.add_column("id", no_wrap=True)
-    for column in ("name", "folder", "size", "type", "modified"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r.id),
-            r.original_filename + (" (public)" if r.is_public else ""),
-            r.folder,
-            human_size(r.size),
-            r.content_type,
-            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+    for r in rows:  # the remote ls -l's columns, shortened to the terminal's width
+        path = f"{r.folder}/{r.original_filename}" if r.folder else r.original_filename
+        line = long_line(
+            r.size, r.updated_at, str(r.id), path + (" (public)" if r.is_public else "")
         )
-    console.print(table)
+        console.print(line, highlight=False, markup=False)
     console.print(f"{len(rows)} file(s)", style="dim")
 
 

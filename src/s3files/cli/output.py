@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
+
 from s3files.cli._common import console, human_size
 
 __all__ = ["file_json", "fit", "long_line", "shorten", "width"]
@@ -16,14 +18,25 @@ def width() -> int:
 
 
 def shorten(text: str, room: int) -> str:
-    """``text`` in at most ``room`` characters: the middle replaced by ``…``."""
-    if len(text) <= room:
+    """``text`` in at most ``room`` terminal cells (an emoji takes two): the middle
+    replaced by ``…``."""
+    if cell_len(text) <= room:
         return text
     if room <= 1:
         return "…"[:room]
-    head = (room - 1) // 2
-    tail = room - 1 - head
-    return f"{text[:head]}…{text[len(text) - tail :]}" if tail else f"{text[:head]}…"
+    head_room = (room - 1) // 2
+    tail_room = room - 1 - head_room
+    return _head(text, head_room) + "…" + _head(text[::-1], tail_room)[::-1]
+
+
+def _head(text: str, room: int) -> str:
+    """The longest start of ``text`` that takes at most ``room`` cells."""
+    used = 0
+    for index, character in enumerate(text):
+        used += cell_len(character)
+        if used > room:
+            return text[:index]
+    return text
 
 
 def fit(text: str) -> str:
@@ -31,10 +44,11 @@ def fit(text: str) -> str:
 
 
 def long_line(size: int | None, modified: datetime | None, ident: str, name: str) -> str:
-    """``     SIZE  YYYY-MM-DD HH:MM  ID8       NAME`` shortened to the width."""
+    """``     SIZE  YYYY-MM-DD HH:MM  ID  NAME`` shortened to the width; the whole id, so
+    that it can be given to any command."""
     size_text = human_size(size) if size is not None else ""
     when = modified.astimezone().strftime("%Y-%m-%d %H:%M") if modified else ""
-    prefix = f"{size_text:>10}  {when:16}  {ident[:8]:8}  "
+    prefix = f"{size_text:>10}  {when:16}  {ident:36}  "
     return prefix + shorten(name, width() - len(prefix))
 
 

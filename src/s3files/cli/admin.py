@@ -203,7 +203,7 @@ def quota(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show an owner's usage and quota, or set it (as ``PUT /api/v1/quotas/{owner}``).
+    """Show an owner's usage and quota, or set it (as PUT /api/v1/quotas/OWNER does).
 
     Example: s3files quota alice --bytes 10737418240 --files 100000
     """

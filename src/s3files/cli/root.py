@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from s3files import __version__
-from s3files.cli import server, session
+from s3files.cli import help_text, server, session
 from s3files.cli._common import CliOptions, fail
 from s3files.cli.profiles import Mode, ModeError, resolve_mode
 
@@ -58,6 +58,7 @@ def root(
 
 
 def new_app(mode_help: str) -> typer.Typer:
+    help_text.install()
     made = typer.Typer(
         name="s3files",
         help=f"{_HELP}\n\n{mode_help}",

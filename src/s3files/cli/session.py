@@ -20,14 +20,26 @@ __all__ = ["local_only", "login", "logout", "profiles", "remote_only", "status"]
 def login(
     url: Annotated[str, typer.Argument(help="The service's URL, e.g. https://files.example.com.")],
     profile: Annotated[
-        str, typer.Option("--profile", "-p", help="Name of the profile.")
+        str,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            show_default=False,
+            help="Name of the profile (by default: default).",
+        ),
     ] = "default",
     key: Annotated[
         str | None,
         typer.Option("--key", help="The API key (default: $S3FILES_API_KEY, else asked)."),
     ] = None,
     default: Annotated[
-        bool, typer.Option("--default/--not-default", help="Make it the default profile.")
+        bool,
+        typer.Option(
+            "--default/--not-default",
+            show_default=False,
+            help="Make it the default profile (the default), or keep the current default.",
+        ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -60,7 +72,14 @@ def login(
 @command
 def logout(
     profile: Annotated[
-        str, typer.Option("--profile", "-p", help="The profile to forget.")
+        str,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            show_default=False,
+            help="The profile to forget (by default: default).",
+        ),
     ] = "default",
 ) -> None:
     """Forget a saved profile (its key is removed from this machine).

@@ -65,7 +65,7 @@ def friendly_errors(*, verbose: bool = False) -> Iterator[None]:
     except S3FilesError as exc:
         if verbose:
             err_console.print_exception()
-        fail(str(exc))
+        fail(error_text(exc))
     except (OSError, ValueError) as exc:
         if verbose:
             err_console.print_exception()
@@ -79,6 +79,22 @@ def friendly_errors(*, verbose: bool = False) -> Iterator[None]:
         fail(f"unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def error_text(exc: S3FilesError) -> str:
+    """The message of ``exc``; a bad key or a service that does not answer is about the
+    service, not a path: name its URL and where the key came from."""
+    mode = CliOptions.current().mode
+    code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
+    limit = getattr(exc, "limit", 0)
+    if code == "file_too_large" and limit and f"{limit} bytes" in str(exc):
+        return str(exc).replace(f"{limit} bytes", f"{human_size(limit)} ({limit} bytes)")
+    if mode is None or not mode.remote or code not in ("unauthorized", "unreachable"):
+        return str(exc)
+    if code == "unauthorized":
+        return f"{mode.url}: {detail} (key from {mode.key_source or 'nowhere'})"
+    where = (getattr(exc, "subject", None) or "").strip("/")
+    return f"{mode.url}: {detail} ({code}" + (f", {where})" if where else ")")
 
 
 def require_configured_data_dir(settings: Any) -> None:

@@ -40,10 +40,13 @@ class Mode:
     url: str | None = None
     api_key: str | None = None
     profile: str | None = None
+    key_source: str | None = None  # "S3FILES_API_KEY" or "profile 'NAME'"
 
     def describe(self) -> str:
         if self.remote:
             where = f"profile {self.profile!r}" if self.profile else self.source
+            if self.key_source and self.key_source != where:
+                where = f"{where}, key from {self.key_source}"
             return f"remote {self.url} ({where})"
         return f"local ({self.source})"
 
@@ -121,23 +124,29 @@ def resolve_mode(
         return Mode(remote=False, source="--local")
     store = ProfileStore(config_dir(env))
     key_override = env.get("S3FILES_API_KEY") or None
+
+    def key_of(saved: Profile | None) -> tuple[str | None, str | None]:
+        if key_override:
+            return key_override, "S3FILES_API_KEY"
+        return (saved.api_key, f"profile {saved.name!r}") if saved else (None, None)
+
     if profile:
         saved = store.get(profile)
         if saved is None:
             raise ModeError(
                 f"no profile {profile!r}: create it with `s3files login URL --profile {profile}`"
             )
-        return Mode(True, f"profile {profile!r}", saved.url, key_override or saved.api_key, profile)
+        key, key_source = key_of(saved)
+        return Mode(True, f"profile {profile!r}", saved.url, key, profile, key_source)
     if env.get("S3FILES_URL"):
         url = env["S3FILES_URL"].rstrip("/")
         saved = store.get()
-        key = key_override or (saved.api_key if saved and saved.url == url else None)
-        return Mode(True, "S3FILES_URL", url, key)
+        key, key_source = key_of(saved if saved and saved.url == url else None)
+        return Mode(True, "S3FILES_URL", url, key, key_source=key_source)
     saved = store.get()
     if saved is not None:
-        return Mode(
-            True, f"profile {saved.name!r}", saved.url, key_override or saved.api_key, saved.name
-        )
+        key, key_source = key_of(saved)
+        return Mode(True, f"profile {saved.name!r}", saved.url, key, saved.name, key_source)
     return Mode(remote=False, source="no profile saved")
 
 

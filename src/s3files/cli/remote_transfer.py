@@ -21,8 +21,9 @@ from rich.progress import (
 )
 
 from s3files._errors import S3FilesError
+from s3files.cli._common import error_text
 from s3files.cli.profiles import Mode
-from s3files.client import AsyncClient, RemoteFile
+from s3files.client import AsyncClient, RemoteFile, UnauthorizedError
 
 __all__ = ["Outcome", "UploadItem", "download_many", "run_async_client", "upload_many"]
 
@@ -94,8 +95,10 @@ async def upload_many(
                     outcome.file = await client.upload(
                         item.path, filename=item.name, folder=item.folder or None, progress=advance
                     )
+                except UnauthorizedError:
+                    raise  # the key is refused: every other transfer would be too
                 except (S3FilesError, OSError) as exc:
-                    outcome.error = str(exc)
+                    outcome.error = error_text(exc) if isinstance(exc, S3FilesError) else str(exc)
                 outcomes.append(outcome)
 
         await asyncio.gather(*(one(item) for item in items))
@@ -124,8 +127,10 @@ async def download_many(
                 outcome = Outcome(record.path, file=record, local=target)
                 try:
                     await client.download(record.id, target, progress=advance)
+                except UnauthorizedError:
+                    raise  # the key is refused: every other transfer would be too
                 except (S3FilesError, OSError) as exc:
-                    outcome.error = str(exc)
+                    outcome.error = error_text(exc) if isinstance(exc, S3FilesError) else str(exc)
                 outcomes.append(outcome)
 
         await asyncio.gather(*(one(record, target) for record, target in items))

@@ -31,8 +31,8 @@ from s3files._store_core import UploadSource, checked_expiry, content_dispositio
 from s3files.direct import DirectUploads
 from s3files.naming import (
     NamingPolicy,
+    display_name,
     name_upload,
-    sanitize_filename,
     sanitize_folder,
     validate_key,
 )
@@ -374,7 +374,7 @@ class FileStore(DirectUploads):
         validate_key(key)
         overrides: dict[str, str] = {}
         if force_download or filename:
-            name = sanitize_filename(filename or key.rsplit("/", 1)[-1])
+            name = display_name(filename or key.rsplit("/", 1)[-1])  # as /download names it
             kind = "attachment" if force_download else "inline"
             overrides["content-disposition"] = content_disposition(kind, name)
         if content_type:

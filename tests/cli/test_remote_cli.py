@@ -15,11 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from s3files.cli.entry import select_app
 from s3files.client import Client
 from tests.client._serve import Served, bytes_of, serve, unique
+from tests.server._environment import process_environment
+from tests.server.conftest import free_port
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
@@ -64,6 +67,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: Served) -> Cli:
     runner = Cli(tmp_path, monkeypatch)
     runner("login", served.url, "--key", served.keys["alice"])
     return runner
+
+
+def _one_line(text: str) -> str:
+    """Standard error as one line (the console wraps it at 80 columns)."""
+    return " ".join(text.split())
 
 
 def _tree(root: Path, files: dict[str, bytes]) -> None:
@@ -127,7 +135,8 @@ def test_upload_list_tree_info_download(cli: Cli, tmp_path: Path) -> None:
     assert listing[:2] == ["album/", "flat/"] and listing[2:] == ["single.md"]  # folders first
     wide = cli("ls", f"{top}/album", "-l").stdout.splitlines()
     assert all(len(line) <= 80 for line in wide) and any("…" in line for line in wide)
-    assert "-end.txt" in "".join(wide)
+    assert any(line.endswith("nd.txt") and "…" in line for line in wide)  # end kept
+    assert all(len(part) == 36 for line in wide[1:-1] for part in line.split()[4:5])  # full ids
     recursive = cli.json("ls", top, "-R")
     assert len(recursive["files"]) == 7 and recursive["folders"] == []
     tree = cli("tree", top).stdout
@@ -195,6 +204,7 @@ def test_limits_of_the_service_hold(cli: Cli, tmp_path: Path) -> None:
     big.write_bytes(bytes_of(14 * 1024 * 1024 + 100_000))
     failed = cli("upload", "toolarge.txt", code=1)
     assert "toolarge.txt" in failed.stderr and "file_too_large" in failed.stderr
+    assert "14.0 MiB" in failed.stderr
     (tmp_path / "tool.exe").write_bytes(b"MZ binary")
     assert "unsupported_file_type" in cli("upload", "tool.exe", code=1).stderr
 
@@ -267,3 +277,100 @@ def test_sync_both_ways(cli: Cli, tmp_path: Path) -> None:
     ]
     assert (back / "a.txt").read_bytes() == b"A changed"
     assert "one side must be" in cli("sync", "tree", "back", code=2).stderr
+
+
+def test_paths_that_name_several_files_or_no_folder_are_refused(
+    cli: Cli, tmp_path: Path, served: Served
+) -> None:
+    top = unique("dups")
+    with Client(served.url, served.keys["alice"]) as client:
+        first = client.upload(b"one", filename="same.txt", folder=top)
+        second = client.upload(b"two", filename="same.txt", folder=top)
+        client.upload(b"single", filename="single.txt", folder=top)
+    ids = {str(first.id), str(second.id)}
+    for args in (
+        ["info", f"{top}/same.txt"],
+        ["download", f"{top}/same.txt", "-o", "out/"],
+        ["rm", f"{top}/same.txt"],
+        ["mv", f"{top}/same.txt", f"{top}/moved.txt"],
+        ["presign", f"{top}/same.txt"],
+    ):
+        refused = _one_line(cli(*args, code=1).stderr)
+        assert "2 files have this path" in refused and all(i in refused for i in ids), args
+    assert not (tmp_path / "out").exists()
+    assert len(cli.json("ls", top)["files"]) == 3  # nothing moved or trashed
+    assert cli("download", str(first.id), "-o", "-").stdout == "one"  # an id is one file
+    (tmp_path / "down").mkdir()
+    plan = cli.json("sync", f":{top}", "down")
+    assert [p["path"] for p in plan["send"]] == ["single.txt"]
+    assert [(s["path"], set(s["ids"])) for s in plan["skipped"]] == [("same.txt", ids)]
+    assert sorted(p.name for p in (tmp_path / "down").iterdir()) == ["single.txt"]
+    shown = cli("sync", f":{top}", "down", "-n").stdout
+    assert "skip same.txt" in shown and "1 skipped" in shown
+    # a remote folder that does not exist is an error, never "0 to download" or "delete all"
+    _tree(tmp_path / "photos2", {"keep.txt": b"k"})
+    missing = _one_line(cli("sync", f":{top}-typo", "photos2", "--delete", code=1).stderr)
+    assert f":{top}-typo: no such folder" in missing
+    assert (tmp_path / "photos2" / "keep.txt").exists()
+    cli("mkdir", f"{top}-empty")
+    assert "0 to download" in cli("sync", f":{top}-empty", "photos3").stdout  # created: fine
+    assert "received" in cli("sync", f":{top}", "down2").stdout
+
+
+def test_output_fits_the_terminal_and_messages_say_what_happened(
+    cli: Cli, tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = unique("fit")
+    emoji = "🎉" * 30 + " party plan " + "🎈" * 20 + ".txt"
+    _tree(tmp_path / "party", {emoji: b"fun", "sub/x.txt": b"x"})
+    cli("upload", "party/", "--to", top)
+    for args in (["ls", top], ["ls", top, "-l"], ["tree", top]):
+        lines = cli(*args).stdout.splitlines()
+        assert lines and all(cell_len(line) <= 80 for line in lines), (args, lines)
+    long_lines = cli("ls", top, "-l").stdout.splitlines()
+    shown_id = next(line for line in long_lines if "🎉" in line).split()[4]
+    assert cli.json("info", shown_id)["original_filename"] == emoji  # ls -l's id works
+    assert "exists already" in cli("mkdir", f"{top}/sub").stdout
+    assert "created" in cli("mkdir", f"{top}/new").stdout
+    copied = _one_line(cli("cp", f"{top}/sub", "x/", code=1).stderr)
+    assert f"{top}/sub is a folder: cp copies files" in copied
+    usage = cli("usage").stdout
+    assert "quota   no limit" in usage and "no limit files" not in usage
+    # presigned downloads keep the name as /download does (RFC 5987 filename*)
+    (tmp_path / "🎉 party plan.txt").write_bytes(b"plan")
+    cli("upload", "🎉 party plan.txt", "--to", top)
+    url = cli("presign", f"{top}/🎉 party plan.txt", "--download").stdout.strip()
+    disposition = httpx.get(url).headers["content-disposition"]
+    assert "filename*=UTF-8''%F0%9F%8E%89%20party%20plan.txt" in disposition, disposition
+    # local mode's ls fits 80 columns too
+    local_env = process_environment(served.settings)
+    for name in ("S3FILES_DATA_DIR", "S3FILES_DATABASE_URL", "S3FILES_STORAGE_URL"):
+        monkeypatch.setenv(name, local_env[name])
+    local = cli("--local", "ls", "--all", "--limit", "200").stdout.splitlines()
+    assert any(shown_id in line for line in local), local
+    assert all(cell_len(line) <= 80 for line in local), local
+    # help screens: placeholders, never Python types
+    for args in (["upload", "--help"], ["sync", "--help"], ["ls", "--help"], ["login", "--help"]):
+        text = cli(*args).stdout
+        for python_type in ("<bool>", "<str>", "<list[str]>", "{paths}", "<int", "``"):
+            assert python_type not in text, (args, python_type)
+    assert "[default: default]" not in cli("login", "--help").stdout
+
+
+def test_key_and_connection_errors_name_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: Served
+) -> None:
+    cli = Cli(tmp_path, monkeypatch)
+    cli("login", served.url, "--key", served.keys["alice"])
+    monkeypatch.setenv("S3FILES_API_KEY", "s3f_revoked_or_wrong")
+    refused = _one_line(cli("ls", "docs", code=1).stderr)
+    assert "'default', key from S3FILES_API_KEY)" in refused  # the banner does not hide it
+    assert f"error: {served.url}: invalid or revoked API key (key from S3FILES_API_KEY)" in refused
+    (tmp_path / "a.txt").write_bytes(b"a")
+    assert f"{served.url}: invalid or revoked" in _one_line(cli("upload", "a.txt", code=1).stderr)
+    monkeypatch.delenv("S3FILES_API_KEY")
+    monkeypatch.setenv("S3FILES_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("S3FILES_API_KEY", served.keys["alice"])
+    gone = _one_line(cli("ls", code=1).stderr)
+    assert "error: http://127.0.0.1:" in gone and "no answer from the service" in gone
+    assert "error: /:" not in gone

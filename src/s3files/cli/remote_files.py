@@ -30,7 +30,7 @@ from s3files.cli.remote_transfer import (
     run_async_client,
     upload_many,
 )
-from s3files.client import Client, NotFoundError, RemoteFile
+from s3files.client import AmbiguousPathError, Client, NotFoundError, RemoteFile
 from s3files.client._base import as_file_id, split_path
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -229,22 +229,26 @@ def usage(as_json: JsonOption = False) -> None:
     if as_json:
         print_json({**vars_of(found), "quota": vars_of(found.quota)})
         return
-    limit_bytes = (
-        human_size(found.quota.max_bytes) if found.quota.max_bytes is not None else "no limit"
-    )
-    limit_files = str(found.quota.max_files) if found.quota.max_files is not None else "no limit"
     console.print(f"owner   {found.owner}", highlight=False, markup=False)
     console.print(
-        f"files   {found.files} ({human_size(found.bytes)}); "
-        f"quota {limit_files} files, {limit_bytes}",
-        highlight=False,
-        markup=False,
+        f"files   {found.files} ({human_size(found.bytes)})", highlight=False, markup=False
     )
+    console.print(f"quota   {quota_text(found)}", highlight=False, markup=False)
     console.print(
         f"trash   {found.trash_files} ({human_size(found.trash_bytes)})",
         highlight=False,
         markup=False,
     )
+
+
+def quota_text(found: Any) -> str:
+    """``at most 100 files and 10.0 GiB``, ``no limit``, or one of the two limits."""
+    limits = []
+    if found.quota.max_files is not None:
+        limits.append(f"{found.quota.max_files} files")
+    if found.quota.max_bytes is not None:
+        limits.append(human_size(found.quota.max_bytes))
+    return "at most " + " and ".join(limits) if limits else "no limit"
 
 
 # changing ------------------------------------------------------------------------------
@@ -259,15 +263,17 @@ def mkdir(
 
     Example: s3files mkdir photos/2027
     """
-    made = []
+    made: list[tuple[Any, bool]] = []
     with open_client(quiet=as_json) as client:
         for path in paths:
-            made.append(client.create_folder(_folder_arg(path)))
+            existed = _is_folder(client, _folder_arg(path))
+            made.append((client.create_folder(_folder_arg(path)), existed))
     if as_json:
-        print_json([vars_of(f) for f in made])
+        print_json([{**vars_of(f), "existed": existed} for f, existed in made])
     else:
-        for folder in made:
-            console.print(f"created {folder.path}/", highlight=False, markup=False)
+        for folder, existed in made:
+            said = "exists already:" if existed else "created"
+            console.print(fit(f"{said} {folder.path}/"), highlight=False, markup=False)
 
 
 def _resolve_all(
@@ -281,7 +287,7 @@ def _resolve_all(
                 if as_file_id(ref) is None
                 else client.get_file(ref)
             )
-        except NotFoundError as exc:
+        except (NotFoundError, AmbiguousPathError) as exc:
             failed.append(Outcome(ref, error=str(exc)))
     return found, failed
 
@@ -362,7 +368,7 @@ def restore(
                     done.append(
                         client.restore_file(ref.strip("/") if as_file_id(ref) is None else ref).path
                     )
-            except NotFoundError as exc:
+            except (NotFoundError, AmbiguousPathError) as exc:
                 failed.append(Outcome(ref, error=str(exc)))
     if as_json:
         print_json(
@@ -421,7 +427,7 @@ def mv(
                     folder, name = split_path(target)
                     updated = client.update_file(record.id, folder=folder, name=name)
                 moved.append({"from": record.path, "to": updated.path, "id": str(updated.id)})
-            except NotFoundError as exc:
+            except (NotFoundError, AmbiguousPathError) as exc:
                 failed.append(Outcome(ref, error=str(exc)))
     if as_json:
         print_json(
@@ -457,6 +463,10 @@ def cp(
         if len(refs) > 1 and not into:
             fail(f"{dest}: several sources need a folder as destination (end it with '/')", 2)
         records, failed = _resolve_all(client, refs)
+        for outcome in failed:
+            folder = (outcome.subject or "").strip("/")
+            if as_file_id(folder) is None and folder and _is_folder(client, folder):
+                outcome.error = f"{folder} is a folder: cp copies files (mv moves folders)"
         for record in records:
             if into:
                 copied.append(client.copy_file(record.id, folder=target))
@@ -531,7 +541,7 @@ def quota(
     else:
         console.print(
             f"{found.owner}: {found.files} file(s), {human_size(found.bytes)}; "
-            f"quota: {found.quota.max_files} files, {found.quota.max_bytes} bytes",
+            f"quota: {quota_text(found)}",
             highlight=False,
             markup=False,
         )

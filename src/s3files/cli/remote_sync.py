@@ -18,7 +18,15 @@ from typing import Annotated, Any
 import typer
 
 from s3files._errors import S3FilesError
-from s3files.cli._common import command, console, err_console, fail, human_size, print_json
+from s3files.cli._common import (
+    command,
+    console,
+    err_console,
+    error_text,
+    fail,
+    human_size,
+    print_json,
+)
 from s3files.cli.output import fit
 from s3files.cli.remote_files import current_mode
 from s3files.cli.remote_transfer import (
@@ -34,6 +42,10 @@ from s3files.client import AsyncClient, RemoteFile
 __all__ = ["sync"]
 
 
+class FolderMissing(Exception):
+    """The remote folder to sync from does not exist (no files, no created folder)."""
+
+
 @dataclass
 class Plan:
     """What a sync will do, by relative path."""
@@ -41,12 +53,18 @@ class Plan:
     send: list[tuple[str, str]] = field(default_factory=list)  # (path, "new" | "changed")
     delete: list[str] = field(default_factory=list)
     unchanged: int = 0
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # path -> remote ids
 
     def lines(self, upward: bool) -> list[str]:
         verb = "upload" if upward else "download"
-        return [f"{verb} {path} ({why})" for path, why in self.send] + [
-            f"delete {path}" for path in self.delete
-        ]
+        return (
+            [f"{verb} {path} ({why})" for path, why in self.send]
+            + [f"delete {path}" for path in self.delete]
+            + [
+                f"skip {path} ({len(ids)} files on the service have this path: {', '.join(ids)})"
+                for path, ids in self.duplicates.items()
+            ]
+        )
 
 
 def _selected(relative: str, includes: list[str], excludes: list[str]) -> bool:
@@ -100,8 +118,15 @@ def _plan(
     local: dict[str, Path], remote: dict[str, list[RemoteFile]], *, upward: bool, delete: bool
 ) -> Plan:
     plan = Plan()
+    plan.duplicates = {
+        relative: [str(r.id) for r in records]
+        for relative, records in sorted(remote.items())
+        if len(records) > 1  # a name can repeat in a folder: which one is meant is unknown
+    }
     source, target = (local, remote) if upward else (remote, local)
     for relative in sorted(source):
+        if relative in plan.duplicates:
+            continue
         if relative not in target:
             plan.send.append((relative, "new"))
         elif _same(local[relative], remote[relative][0]):
@@ -109,7 +134,11 @@ def _plan(
         else:
             plan.send.append((relative, "changed"))
     if delete:
-        plan.delete = sorted(relative for relative in target if relative not in source)
+        plan.delete = sorted(
+            relative
+            for relative in target
+            if relative not in source and relative not in plan.duplicates
+        )
     return plan
 
 
@@ -151,6 +180,10 @@ def sync(
     async def work(client: AsyncClient) -> tuple[Plan, list[Outcome]]:
         local = _local_files(local_root, includes, excludes)
         remote = await _remote_files(client, remote_folder, includes, excludes)
+        if not upward and not remote and remote_folder:
+            parent = remote_folder.rpartition("/")[0]
+            if not [f async for f in client.list_folders(parent) if f.path == remote_folder]:
+                raise FolderMissing(f":{remote_folder}: no such folder on the service")
         plan = await asyncio.to_thread(_plan, local, remote, upward=upward, delete=delete)
         if not as_json:
             for line in plan.lines(upward):
@@ -158,6 +191,7 @@ def sync(
             console.print(
                 f"{len(plan.send)} to {'upload' if upward else 'download'}, "
                 f"{len(plan.delete)} to delete, {plan.unchanged} unchanged"
+                + (f", {len(plan.duplicates)} skipped (several files)" if plan.duplicates else "")
                 + (" (dry run)" if dry_run else ""),
                 highlight=False, markup=False,
             )  # fmt: skip
@@ -192,6 +226,8 @@ def sync(
     try:
         plan, outcomes = run_async_client(mode, work)
     except S3FilesError as exc:
+        fail(error_text(exc))
+    except FolderMissing as exc:
         fail(str(exc))
     failed = [o for o in outcomes if o.error]
     if as_json:
@@ -201,6 +237,7 @@ def sync(
             "send": [{"path": p, "why": why} for p, why in plan.send],
             "delete": plan.delete,
             "unchanged": plan.unchanged,
+            "skipped": [{"path": p, "ids": ids} for p, ids in plan.duplicates.items()],
             "failed": [{"path": o.subject, "error": o.error} for o in failed],
         }
         print_json(result)
@@ -208,7 +245,8 @@ def sync(
         report_failures(failed, lambda text: err_console.print(text, highlight=False, markup=False))
         sent = sum(o.file.size for o in outcomes if o.file and not o.error)
         console.print(
-            f"done: {len(plan.send) - len([o for o in failed if o.file or o.local])} sent "
+            f"done: {len(plan.send) - len([o for o in failed if o.file or o.local])} "
+            f"{'sent' if upward else 'received'} "
             f"({human_size(sent)}), {len(plan.delete)} deleted"
             + (f", {len(failed)} failed" if failed else ""),
             highlight=False, markup=False,

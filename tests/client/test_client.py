@@ -17,6 +17,7 @@ import pytest
 
 from s3files import FileTooLargeError, ObjectNotFoundError, UnsupportedFileTypeError
 from s3files.client import (
+    AmbiguousPathError,
     AsyncClient,
     Client,
     ConflictError,
@@ -87,6 +88,11 @@ def test_files_can_be_looked_up_by_exact_name(client: Client, served: Served) ->
     document = httpx.get(f"{served.url}/openapi.json").json()
     parameters = document["paths"]["/api/v1/files"]["get"]["parameters"]
     assert "name" in {p["name"] for p in parameters}
+    again = client.upload(b"4", filename="report.txt", folder=folder)  # names can repeat
+    with pytest.raises(AmbiguousPathError) as caught:
+        client.get_file(f"{folder}/report.txt")
+    assert again.id in caught.value.ids and len(caught.value.ids) == 2
+    assert client.get_file(again.id).size == 1
 
 
 def test_listing_follows_every_page(client: Client) -> None:

@@ -90,7 +90,8 @@ def test_login_saves_a_private_profile_and_the_modes_never_mix(
     assert "local mode" in refused.stderr and not (tmp_path / "s3files-data").exists()
     assert "works through a service" in cli("tree", code=2).stderr
     assert cli.json("status")["mode"] == "local"
-    cli("login", served.url, "--key", "s3f_wrong", code=1)
+    wrong = _one_line(cli("login", served.url, "--key", "s3f_wrong", code=1).stderr)
+    assert f"error: {served.url}: invalid or revoked API key (key from --key)" in wrong
     cli("login", served.url, "--key", served.keys["alice"])
     profile = tmp_path / "config" / "s3files" / "profiles.json"
     assert stat.S_IMODE(profile.stat().st_mode) == 0o600

@@ -11,7 +11,7 @@ import typer
 
 from s3files.cli._common import CliOptions, command, console, fail, print_json
 from s3files.cli.profiles import Profile, ProfileStore, config_dir
-from s3files.client import Client
+from s3files.client import Client, ServiceUnavailableError, UnauthorizedError
 
 __all__ = ["local_only", "login", "logout", "profiles", "remote_only", "status"]
 
@@ -54,8 +54,14 @@ def login(
     url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         fail(f"{url}: the URL must start with http:// or https://", 2)
+    source = "--key" if key else ("S3FILES_API_KEY" if os.environ.get("S3FILES_API_KEY") else "")
     with Client(url, api_key) as client:
-        found = client.config()
+        try:
+            found = client.config()
+        except UnauthorizedError as exc:
+            fail(f"{url}: {exc.detail}" + (f" (key from {source})" if source else ""))
+        except ServiceUnavailableError as exc:
+            fail(f"{url}: {exc.detail} ({exc.code})")
     store = ProfileStore(config_dir())
     store.save(Profile(profile, url, api_key), make_default=default)
     if as_json:

@@ -374,7 +374,8 @@ class FileStore(DirectUploads):
         validate_key(key)
         overrides: dict[str, str] = {}
         if force_download or filename:
-            name = display_name(filename or key.rsplit("/", 1)[-1])  # as /download names it
+            last = (filename or key).replace("\\", "/").rsplit("/", 1)[-1]
+            name = display_name(last)  # as /download names it: emoji and accents kept
             kind = "attachment" if force_download else "inline"
             overrides["content-disposition"] = content_disposition(kind, name)
         if content_type:

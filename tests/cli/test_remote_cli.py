@@ -300,6 +300,7 @@ def test_paths_that_name_several_files_or_no_folder_are_refused(
         assert "2 files have this path" in refused and all(i in refused for i in ids), args
     assert not (tmp_path / "out").exists()
     assert len(cli.json("ls", top)["files"]) == 3  # nothing moved or trashed
+    assert {f["id"] for f in cli.json("ls", f"{top}/same.txt")["files"]} == ids  # ls shows both
     assert cli("download", str(first.id), "-o", "-").stdout == "one"  # an id is one file
     (tmp_path / "down").mkdir()
     plan = cli.json("sync", f":{top}", "down")

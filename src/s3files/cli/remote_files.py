@@ -93,6 +93,9 @@ def ls(
         if not files and not folders and path and not trash:
             try:
                 record = client.find_file(path)
+            except AmbiguousPathError:  # ls of a repeated name lists every file of it
+                folder_of, name = split_path(path)
+                files = list(client.list_files(folder_of, name=name))
             except NotFoundError:
                 if not any(f.path == path for f in client.list_folders(split_path(path)[0])):
                     fail(f"{path}: no such folder or file")

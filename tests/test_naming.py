@@ -22,7 +22,7 @@ from s3files import (
     sanitize_filename,
 )
 from s3files._errors import ConfigurationError
-from s3files.naming import folder_path, sanitize_folder, validate_key
+from s3files.naming import folder_path, name_upload, sanitize_folder, validate_key
 from tests.corpus import HOSTILE_FILENAMES
 
 NOW = datetime(2025, 1, 15, 14, 30, 22, tzinfo=UTC)
@@ -231,3 +231,16 @@ def test_every_way_in_names_an_upload_by_one_rule(tmp_path: Path) -> None:
     assert owned.key.startswith(f"users/bob/{day}/")
     with pytest.raises(ConfigurationError):
         name_upload("a.txt", policy=files.naming, key_prefix="users/{owner}")
+
+
+@pytest.mark.parametrize("given", ["÷", "🎉", "«»"])
+def test_a_name_the_key_cannot_spell_still_names_an_upload(given: str) -> None:
+    named = name_upload(given, policy=NamingPolicy(strategy="original", folder_structure=""))
+    assert named.display_name == given
+    assert named.key == "file" and named.safe_name == "file"
+
+
+@pytest.mark.parametrize("given", ["", "...", " . ", "\u200b\u202e"])
+def test_a_name_with_nothing_to_show_is_refused(given: str) -> None:
+    with pytest.raises(InvalidFilenameError):
+        name_upload(given, policy=NamingPolicy(strategy="original", folder_structure=""))

@@ -446,7 +446,13 @@ def name_upload(
     ('🎉 plan.txt', 'u/alice/docs/_ plan.txt')
     """
     name = display_name(filename)
-    safe_name = sanitize_filename(name)
+    try:
+        safe_name = sanitize_filename(name)
+    except InvalidFilenameError:
+        if not name.strip(" ._"):
+            raise
+        # a name the key cannot keep a letter of ('÷', '🎉'): the display name keeps it all
+        safe_name = "file"
     prefix = owner_prefix(key_prefix, owner)
     where = "/".join(part for part in (prefix, sanitize_folder(folder)) if part)
     key = build_key(safe_name, policy=policy, folder=where, now=now, uuid_value=uuid_value)

@@ -172,13 +172,19 @@ def test_mount_inside_another_app(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The local-mode CLI on the data folder ``cwd/s3files-data``, named as an operator
+    names it (local mode never creates an unnamed ``./s3files-data``)."""
     return subprocess.run(
         [sys.executable, "-m", "s3files.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(cwd),
+            "S3FILES_DATA_DIR": str(cwd / "s3files-data"),
+        },
     )
 
 

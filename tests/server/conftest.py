@@ -66,14 +66,18 @@ class Service:
     url: str
     settings: ServiceSettings
     keys: dict[str, str] = field(default_factory=dict)
+    _library: FileStore | None = field(default=None, repr=False, compare=False)
 
     def client(self, who: str | None = "alice", **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
 
     def library(self) -> FileStore:
-        """The store behind the service, to check what it really holds."""
-        return FileStore.from_settings(self.settings)
+        """The store behind the service, to check what it really holds (one per service:
+        a new S3 client for every check cost the access matrix most of its time)."""
+        if self._library is None:
+            self._library = FileStore.from_settings(self.settings)
+        return self._library
 
     def run(self, coroutine_factory: Any) -> Any:
         async def main() -> Any:
